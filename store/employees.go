@@ -201,6 +201,43 @@ func (db *DB) Employee(ctx context.Context, pin string) (punchbox.Employee, erro
 	return e, nil
 }
 
+// maxNamesBatch bounds the PINs of one EmployeeNames query, below
+// SQLite's limit on bound parameters.
+const maxNamesBatch = 500
+
+// EmployeeNames returns the names of the employees with the given PINs, in
+// one query per maxNamesBatch PINs; unknown PINs are absent from the map.
+// Lists of punches use it to show who punched.
+func (db *DB) EmployeeNames(ctx context.Context, pins []string) (map[string]string, error) {
+	out := make(map[string]string, len(pins))
+	for len(pins) > 0 {
+		n := min(len(pins), maxNamesBatch)
+		args := make([]any, n)
+		for i, p := range pins[:n] {
+			args[i] = p
+		}
+		q := "SELECT pin, name FROM employees WHERE pin IN (?" + strings.Repeat(",?", n-1) + ")"
+		rows, err := db.r.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read employee names: %w", err)
+		}
+		for rows.Next() {
+			var pin, name string
+			if err := rows.Scan(&pin, &name); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read employee names: %w", err)
+			}
+			out[pin] = name
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read employee names: %w", err)
+		}
+		pins = pins[n:]
+	}
+	return out, nil
+}
+
 // EmployeeFilter selects a page of employees.
 type EmployeeFilter struct {
 	// Query matches a PIN prefix or a part of the name, ignoring case.

@@ -276,3 +276,33 @@ func FuzzPutEmployee(f *testing.F) {
 		}
 	})
 }
+
+func TestEmployeeNames(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	var es []punchbox.Employee
+	var pins []string
+	for i := range 1200 {
+		pin := fmt.Sprint(i + 1)
+		pins = append(pins, pin)
+		if i%2 == 0 {
+			es = append(es, punchbox.Employee{PIN: pin, Name: "Name " + pin})
+		}
+	}
+	if _, err := db.PutEmployees(ctx, es, false); err != nil {
+		t.Fatal(err)
+	}
+	names, err := db.EmployeeNames(ctx, append(pins, "no-such-pin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != 600 || names["1"] != "Name 1" || names["1199"] != "Name 1199" {
+		t.Errorf("%d names, 1=%q 1199=%q; want 600, the names of the odd PINs", len(names), names["1"], names["1199"])
+	}
+	if _, ok := names["2"]; ok {
+		t.Error("a PIN without an employee has a name")
+	}
+	if names, err := db.EmployeeNames(ctx, nil); err != nil || len(names) != 0 {
+		t.Errorf("no PINs = %v, %v", names, err)
+	}
+}

@@ -128,6 +128,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 // dsn builds the connection string: WAL, synchronous=FULL, foreign keys, a
 // busy timeout, and write transactions that take the write lock at BEGIN
 // (so two writers never deadlock upgrading).
+// readerMmap is how much of the database file a reader maps: 256 MiB,
+// which fits a 32-bit Pi's address space three times over.
+const readerMmap = 256 << 20
+
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -136,6 +140,11 @@ func dsn(path string, readOnly bool) string {
 	q.Set("_busy_timeout", "10000")
 	if readOnly {
 		q.Set("_query_only", "1")
+		// Readers map the file rather than read it page by page: searches
+		// on a big store jump between index and table pages, and each
+		// read would be a system call. The kernel's page cache backs the
+		// map, so this costs address space, not memory.
+		q.Add("_pragma", fmt.Sprintf("mmap_size(%d)", readerMmap))
 	} else {
 		q.Set("_txlock", "immediate")
 	}

@@ -43,20 +43,24 @@ func punchView(sp store.StoredPunch, name string) PunchView {
 	}
 }
 
-// punchViews returns the views of ps with the employees' names, looked up
-// once per PIN.
+// punchViews returns the views of ps with the employees' names, read in
+// one query. A failed lookup leaves the names out rather than the punches.
 func (p *Panel) punchViews(ctx context.Context, ps []store.StoredPunch) []PunchView {
-	names := map[string]string{}
+	seen := make(map[string]bool, len(ps))
+	pins := make([]string, 0, len(ps))
+	for _, sp := range ps {
+		if !seen[sp.PIN] {
+			seen[sp.PIN] = true
+			pins = append(pins, sp.PIN)
+		}
+	}
+	names, err := p.d.Store.EmployeeNames(ctx, pins)
+	if err != nil {
+		p.log.Debug("read employee names", "err", err)
+	}
 	out := make([]PunchView, 0, len(ps))
 	for _, sp := range ps {
-		name, ok := names[sp.PIN]
-		if !ok {
-			if e, err := p.d.Store.Employee(ctx, sp.PIN); err == nil {
-				name = e.Name
-			}
-			names[sp.PIN] = name
-		}
-		out = append(out, punchView(sp, name))
+		out = append(out, punchView(sp, names[sp.PIN]))
 	}
 	return out
 }
