@@ -87,8 +87,7 @@ func (s *Scheduler) take(ctx context.Context, log *slog.Logger) error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("backup dir: %w", err)
 	}
-	name := backupPrefix + fileSafe(s.Meta.Site) + "-" + fileSafe(s.Meta.Box) + "-" + s.now().UTC().Format(backupTimeLayout) + backupSuffix
-	path := filepath.Join(s.Dir, name)
+	path := filepath.Join(s.Dir, BackupName(s.Meta.Site, s.Meta.Box, s.now()))
 	m, err := s.DB.BackupFile(ctx, path, s.Meta)
 	if err != nil {
 		return err
@@ -168,6 +167,18 @@ func (s *Scheduler) now() time.Time {
 		return time.Now()
 	}
 	return s.Now()
+}
+
+// BackupName names a backup of site/box taken at t as the scheduler does:
+// punchbox-<site>-<box>-<UTC time>.tar.gz, with the name parts kept to
+// letters, digits, '-', '_' and '.'.
+func BackupName(site, box string, t time.Time) string {
+	return BackupNamePrefix(site, box) + t.UTC().Format(backupTimeLayout) + backupSuffix
+}
+
+// BackupNamePrefix is how the names of site/box's backups start.
+func BackupNamePrefix(site, box string) string {
+	return backupPrefix + fileSafe(site) + "-" + fileSafe(box) + "-"
 }
 
 // fileSafe keeps a name part to letters, digits, '-', '_' and '.'.
