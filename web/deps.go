@@ -77,6 +77,9 @@ type Deps struct {
 	// restore before the store reopens. nil: restores cannot be applied
 	// from the panel.
 	Restart func()
+	// SettingChanged, when set, is told of each setting the panel changed,
+	// with its new value (an int or a float64), so that it takes effect.
+	SettingChanged func(key string, value any)
 	// Push serves push terminals at /iclock/; nil answers 404.
 	Push http.Handler
 
