@@ -17,6 +17,7 @@ import (
 func (p *Panel) systemRoutes() []route {
 	return []route{
 		{method: "GET", path: "/api/v1/system", access: viewer, tag: "system", summary: "The box: version, uptime, machine, store and health", out: SystemStatus{}, h: p.getSystem},
+		{method: "GET", path: "/api/v1/readiness", access: viewer, tag: "system", summary: "Is the box ready for production: each check and what to do", out: []Check{}, h: p.getReadiness},
 	}
 }
 
@@ -83,4 +84,20 @@ func (p *Panel) getSystem(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, s)
+}
+
+// readiness runs the production-readiness report; without one, it is empty.
+func (p *Panel) readiness(ctx context.Context) []Check {
+	if p.d.Readiness == nil {
+		return []Check{}
+	}
+	cs := p.d.Readiness(ctx)
+	if cs == nil {
+		cs = []Check{}
+	}
+	return cs
+}
+
+func (p *Panel) getReadiness(c *gin.Context) {
+	c.JSON(http.StatusOK, p.readiness(c.Request.Context()))
 }

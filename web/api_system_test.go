@@ -78,3 +78,21 @@ func TestSyncView(t *testing.T) {
 }
 
 var errTestUnhealthy = errors.New("the store does not answer")
+
+func TestReadiness(t *testing.T) {
+	h := newHarness(t, func(d *Deps) {
+		d.Readiness = func(context.Context) []Check {
+			return []Check{{Name: "tls", Title: "Panel served over HTTPS", OK: true, Detail: "HTTPS"}, {Name: "clock", Title: "Clock", Detail: "enable NTP"}}
+		}
+	})
+	var cs []Check
+	h.viewer().do("GET", "/api/v1/readiness", nil).want(t, 200).decode(t, &cs)
+	if len(cs) != 2 || !cs[0].OK || cs[1].OK || cs[1].Detail != "enable NTP" || cs[0].Title == "" {
+		t.Errorf("readiness = %+v", cs)
+	}
+	h2 := newHarness(t)
+	h2.viewer().do("GET", "/api/v1/readiness", nil).want(t, 200).decode(t, &cs)
+	if len(cs) != 0 {
+		t.Errorf("without a report: %+v", cs)
+	}
+}

@@ -39,6 +39,7 @@ type LinkStatus struct {
 // Check is one line of the production-readiness report.
 type Check struct {
 	Name   string `json:"name"`   // what is checked, e.g. "tls"
+	Title  string `json:"title"`  // for people, e.g. "Panel served over HTTPS"
 	OK     bool   `json:"ok"`     // ready for production
 	Detail string `json:"detail"` // what was found, and what to do when not OK
 }

@@ -101,7 +101,7 @@ func (a *app) openPanel(ctx context.Context, backupDir string, meta store.Backup
 		Store: a.db, Terminals: a.sup, Secret: secret, DataDir: a.dir.Path(),
 		Site: cfg.Site, Box: cfg.Box, Version: version, Started: processStart, Zone: cfg.Location(),
 		Insecure: cfg.Web.InsecureHTTP, Hosts: cfg.Web.Hosts, Origins: cfg.Web.CORSOrigins,
-		Healthy: a.healthy, Backups: backupDir, BackupMeta: meta, Restart: a.requestRestart, SettingChanged: a.settingChanged,
+		Healthy: a.healthy, Backups: backupDir, BackupMeta: meta, Restart: a.requestRestart, SettingChanged: a.settingChanged, Readiness: a.readiness,
 		Logger: log.With("component", "web"),
 	}
 	if a.link != nil {

@@ -99,6 +99,18 @@ func TestPanelRestoreAppliedOnRestart(t *testing.T) {
 	if resp.StatusCode != 200 || s.CSRFToken == "" {
 		t.Fatalf("login: %d", resp.StatusCode)
 	}
+	// The readiness report is wired: this test box serves plain HTTP.
+	resp, err = hc.Get(base + "/api/v1/readiness")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checks []web.Check
+	json.NewDecoder(resp.Body).Decode(&checks)
+	resp.Body.Close()
+	if len(checks) < 10 || checks[0].Name != "tls" || checks[0].OK || checks[0].Title == "" {
+		t.Errorf("readiness = %+v, want the report with tls not OK", checks)
+	}
+
 	req, _ := http.NewRequest("POST", base+"/api/v1/backups/restore", bytes.NewReader(backup))
 	req.Header.Set("Content-Type", "application/gzip")
 	req.Header.Set("X-CSRF-Token", s.CSRFToken)
