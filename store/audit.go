@@ -70,8 +70,11 @@ func (db *DB) Audit(ctx context.Context, e AuditEntry) error {
 type AuditFilter struct {
 	Actor  string
 	Action string
-	Before int64 // only entries with a smaller Seq: the last Seq of the previous page
-	Limit  int   // 0: DefaultAuditLimit
+	// ActionPrefix selects actions starting with it, e.g. "terminal.".
+	ActionPrefix string
+	Since, Until time.Time // Since included, Until excluded; zero: open
+	Before       int64     // only entries with a smaller Seq: the last Seq of the previous page
+	Limit        int       // 0: DefaultAuditLimit
 }
 
 // DefaultAuditLimit is the page size when AuditFilter.Limit is 0.
@@ -92,6 +95,15 @@ func (db *DB) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	}
 	if f.Action != "" {
 		where, args = append(where, "action = ?"), append(args, f.Action)
+	}
+	if f.ActionPrefix != "" {
+		where, args = append(where, "substr(action, 1, ?) = ?"), append(args, utf8.RuneCountInString(f.ActionPrefix), f.ActionPrefix)
+	}
+	if !f.Since.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, millis(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where, args = append(where, "at < ?"), append(args, millis(f.Until))
 	}
 	if f.Before > 0 {
 		where, args = append(where, "seq < ?"), append(args, f.Before)

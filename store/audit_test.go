@@ -78,6 +78,11 @@ func TestAudit(t *testing.T) {
 		{"LastPage", store.AuditFilter{Limit: 2, Before: 1}, ""},
 		{"PagedByActor", store.AuditFilter{Actor: "alice", Before: 3}, "1"},
 		{"NoMatch", store.AuditFilter{Actor: "mallory"}, ""},
+		{"ByActionPrefix", store.AuditFilter{ActionPrefix: "user."}, "1"},
+		{"ByPartialPrefix", store.AuditFilter{ActionPrefix: "log"}, "4,3"},
+		{"Since", store.AuditFilter{Since: time.Date(2026, 3, 2, 8, 0, 2, 0, time.UTC)}, "4,2"},
+		{"Until", store.AuditFilter{Until: time.Date(2026, 3, 2, 8, 0, 2, 0, time.UTC)}, "3,1"},
+		{"Between", store.AuditFilter{Since: time.Date(2026, 3, 2, 8, 0, 1, 0, time.UTC), Until: time.Date(2026, 3, 2, 8, 0, 4, 0, time.UTC)}, "2,1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,6 +20,11 @@ type Scheduler struct {
 	Dir   string        // where backups go, e.g. <data_dir>/backups; created 0700
 	Every time.Duration // between backups; default 24h
 	Keep  int           // backups kept, newest first; default 7
+	// EveryOf and KeepOf, when set, are asked each round and win over
+	// Every and Keep when positive: settings changed at run time take
+	// effect from the next backup on.
+	EveryOf func(ctx context.Context) time.Duration
+	KeepOf  func(ctx context.Context) int
 	// Delay holds the first backup after start back by at least this
 	// long, so a box that just booted does its catching up (a back-fill,
 	// terminal logs) before it reads its whole store again.
@@ -48,7 +53,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if s.DB == nil || s.Dir == "" {
 		return fmt.Errorf("backup scheduler: %w: DB and Dir are required", ErrInvalid)
 	}
-	every, log, now := s.every(), s.log(), s.now()
+	every, log, now := s.every(ctx), s.log(), s.now()
 	s.removeStale(log, now)
 	wait := s.Delay
 	if list, err := ListBackups(s.Dir); err == nil && len(list) > 0 {
@@ -56,7 +61,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			wait = max(wait, every-age)
 		}
 	}
-	log.Info("scheduled backups", "dir", s.Dir, "every", every, "keep", s.keep(), "next", now.Add(wait).UTC().Format(time.RFC3339))
+	log.Info("scheduled backups", "dir", s.Dir, "every", every, "keep", s.keep(ctx), "next", now.Add(wait).UTC().Format(time.RFC3339))
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	failing := false
@@ -66,6 +71,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			return nil
 		case <-timer.C:
 		}
+		every = s.every(ctx)
 		err := s.take(ctx, log)
 		switch {
 		case ctx.Err() != nil:
@@ -87,13 +93,12 @@ func (s *Scheduler) take(ctx context.Context, log *slog.Logger) error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("backup dir: %w", err)
 	}
-	name := backupPrefix + fileSafe(s.Meta.Site) + "-" + fileSafe(s.Meta.Box) + "-" + s.now().UTC().Format(backupTimeLayout) + backupSuffix
-	path := filepath.Join(s.Dir, name)
+	path := filepath.Join(s.Dir, BackupName(s.Meta.Site, s.Meta.Box, s.now()))
 	m, err := s.DB.BackupFile(ctx, path, s.Meta)
 	if err != nil {
 		return err
 	}
-	removed, err := s.rotate(log)
+	removed, err := s.rotate(ctx, log)
 	if err != nil {
 		log.Warn("rotate backups", "err", err)
 	}
@@ -103,14 +108,14 @@ func (s *Scheduler) take(ctx context.Context, log *slog.Logger) error {
 
 // rotate deletes all but the Keep newest backups and returns how many it
 // deleted.
-func (s *Scheduler) rotate(log *slog.Logger) (int, error) {
+func (s *Scheduler) rotate(ctx context.Context, log *slog.Logger) (int, error) {
 	list, err := ListBackups(s.Dir)
 	if err != nil {
 		return 0, err
 	}
 	var removed int
 	var errs []error
-	for _, b := range list[min(s.keep(), len(list)):] {
+	for _, b := range list[min(s.keep(ctx), len(list)):] {
 		if err := os.Remove(b.Path); err != nil {
 			errs = append(errs, err)
 			continue
@@ -142,14 +147,24 @@ func (s *Scheduler) removeStale(log *slog.Logger, now time.Time) {
 	}
 }
 
-func (s *Scheduler) every() time.Duration {
+func (s *Scheduler) every(ctx context.Context) time.Duration {
+	if s.EveryOf != nil {
+		if d := s.EveryOf(ctx); d > 0 {
+			return d
+		}
+	}
 	if s.Every <= 0 {
 		return 24 * time.Hour
 	}
 	return s.Every
 }
 
-func (s *Scheduler) keep() int {
+func (s *Scheduler) keep(ctx context.Context) int {
+	if s.KeepOf != nil {
+		if n := s.KeepOf(ctx); n > 0 {
+			return n
+		}
+	}
 	if s.Keep <= 0 {
 		return 7
 	}
@@ -168,6 +183,18 @@ func (s *Scheduler) now() time.Time {
 		return time.Now()
 	}
 	return s.Now()
+}
+
+// BackupName names a backup of site/box taken at t as the scheduler does:
+// punchbox-<site>-<box>-<UTC time>.tar.gz, with the name parts kept to
+// letters, digits, '-', '_' and '.'.
+func BackupName(site, box string, t time.Time) string {
+	return BackupNamePrefix(site, box) + t.UTC().Format(backupTimeLayout) + backupSuffix
+}
+
+// BackupNamePrefix is how the names of site/box's backups start.
+func BackupNamePrefix(site, box string) string {
+	return backupPrefix + fileSafe(site) + "-" + fileSafe(box) + "-"
 }
 
 // fileSafe keeps a name part to letters, digits, '-', '_' and '.'.

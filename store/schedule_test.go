@@ -348,3 +348,30 @@ func TestBackupList(t *testing.T) {
 		t.Errorf("missing dir: %v, %v", list, err)
 	}
 }
+
+// TestBackupScheduleSettings reads the interval and the count kept from
+// the store's settings each round.
+func TestBackupScheduleSettings(t *testing.T) {
+	clock := &bkClock{t: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), step: time.Minute}
+	db := bkStore(t, clock)
+	if err := db.SetSetting(context.Background(), "backup.keep", 2); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "backups")
+	h := newBKLog()
+	s := &store.Scheduler{DB: db, Dir: dir, Every: time.Hour, Keep: 5, Meta: bkMeta, Logger: slog.New(h), Now: clock.Now,
+		EveryOf: func(context.Context) time.Duration { return time.Millisecond },
+		KeepOf:  func(ctx context.Context) int { return db.IntSetting(ctx, "backup.keep") }}
+	stop := bkRun(t, s)
+	for range 4 { // Every alone would wait an hour for the second
+		h.await(t, "backup taken")
+	}
+	stop()
+	list, err := store.ListBackups(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 {
+		t.Fatalf("%d backups kept, want backup.keep's 2", len(list))
+	}
+}

@@ -39,6 +39,7 @@ type LinkStatus struct {
 // Check is one line of the production-readiness report.
 type Check struct {
 	Name   string `json:"name"`   // what is checked, e.g. "tls"
+	Title  string `json:"title"`  // for people, e.g. "Panel served over HTTPS"
 	OK     bool   `json:"ok"`     // ready for production
 	Detail string `json:"detail"` // what was found, and what to do when not OK
 }
@@ -77,6 +78,9 @@ type Deps struct {
 	// restore before the store reopens. nil: restores cannot be applied
 	// from the panel.
 	Restart func()
+	// SettingChanged, when set, is told of each setting the panel changed,
+	// with its new value (an int or a float64), so that it takes effect.
+	SettingChanged func(key string, value any)
 	// Push serves push terminals at /iclock/; nil answers 404.
 	Push http.Handler
 

@@ -78,7 +78,12 @@ type Progress struct {
 	j  *Job
 
 	last time.Time // the latest report published
+	then func()    // runs after the job is recorded done; see Then
 }
+
+// Then arranges for fn to run once the job has been recorded and reported
+// done, in the job's goroutine; it does not run when the job fails.
+func (pg *Progress) Then(fn func()) { pg.then = fn }
 
 // Set reports done of total units and what the job is doing.
 func (pg *Progress) Set(done, total int64, message string) {
@@ -158,6 +163,9 @@ func (js *jobs) start(kind, target, actor string, fn func(ctx context.Context, p
 			js.p.log.Info("job done", "job", kind, "target", target, "took", snap.Finished.Sub(snap.Started).Round(time.Millisecond))
 		}
 		js.p.live.publishJob(snap)
+		if err == nil && pg.then != nil {
+			pg.then()
+		}
 	}()
 	return snap, nil
 }

@@ -70,14 +70,15 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger) 
 		return nil, err
 	}
 	pruner := &store.Pruner{DB: a.db, Logger: log.With("component", "retention"), Days: func(ctx context.Context) int {
-		var days int
-		if ok, err := a.db.Setting(ctx, "retention.days", &days); err != nil || !ok {
-			return 0 // the default
-		}
-		return days
+		return a.db.IntSetting(ctx, "retention.days")
 	}}
 	backups := &store.Scheduler{DB: a.db, Dir: a.dir.Join("backups"), Meta: store.BackupMeta{Version: version, Site: cfg.Site, Box: cfg.Box},
-		Delay: 10 * time.Minute, Logger: log.With("component", "backup")}
+		Delay: 10 * time.Minute, Logger: log.With("component", "backup"),
+		EveryOf: func(ctx context.Context) time.Duration {
+			return time.Duration(a.db.IntSetting(ctx, "backup.every_hours")) * time.Hour
+		},
+		KeepOf: func(ctx context.Context) int { return a.db.IntSetting(ctx, "backup.keep") },
+	}
 	if err := a.openPanel(ctx, backups.Dir, backups.Meta); err != nil {
 		return nil, err
 	}
@@ -100,7 +101,7 @@ func (a *app) openPanel(ctx context.Context, backupDir string, meta store.Backup
 		Store: a.db, Terminals: a.sup, Secret: secret, DataDir: a.dir.Path(),
 		Site: cfg.Site, Box: cfg.Box, Version: version, Started: processStart, Zone: cfg.Location(),
 		Insecure: cfg.Web.InsecureHTTP, Hosts: cfg.Web.Hosts, Origins: cfg.Web.CORSOrigins,
-		Healthy: a.healthy, Backups: backupDir, BackupMeta: meta, Restart: a.requestRestart,
+		Healthy: a.healthy, Backups: backupDir, BackupMeta: meta, Restart: a.requestRestart, SettingChanged: a.settingChanged, Readiness: a.readiness,
 		Logger: log.With("component", "web"),
 	}
 	if a.link != nil {
@@ -129,6 +130,18 @@ func (a *app) openPanel(ctx context.Context, backupDir string, meta store.Backup
 	}
 	a.components = append(a.components, component{"web", a.srv.Run}, component{"panel", a.panel.Run})
 	return nil
+}
+
+// settingChanged applies a setting the panel changed to what runs now.
+// Retention and the backup schedule read theirs each round.
+func (a *app) settingChanged(key string, value any) {
+	switch key {
+	case "uplink.backfill_rate":
+		if rate, ok := value.(float64); ok && a.link != nil {
+			a.link.SetBackfillRate(rate)
+			a.log.Info("back-fill rate changed", "punches_per_s", rate)
+		}
+	}
 }
 
 // requestRestart asks run to stop everything and return errRestart, so

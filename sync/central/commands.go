@@ -345,24 +345,6 @@ func validLocal(s string) bool {
 	return err == nil
 }
 
-// Settings central may change, with their checks.
-var centralSettings = map[string]func(v any) (any, error){
-	"retention.days": func(v any) (any, error) {
-		n, ok := v.(float64)
-		if !ok || n != float64(int(n)) || n < 1 || n > 3650 {
-			return nil, errors.New("want whole days from 1 to 3650")
-		}
-		return int(n), nil
-	},
-	"uplink.backfill_rate": func(v any) (any, error) {
-		n, ok := v.(float64)
-		if !ok || n < 0 {
-			return nil, errors.New("want punches per second, 0 for unlimited")
-		}
-		return n, nil
-	},
-}
-
 type settingsCmd struct {
 	request
 	Settings map[string]any `json:"settings"`
@@ -375,34 +357,54 @@ func (l *Link) cmdSettings(ctx context.Context, body []byte) (any, error) {
 	}
 	vals := map[string]any{}
 	for k, v := range c.Settings {
-		check, ok := centralSettings[k]
-		if !ok {
+		d, ok := store.SettingDefs.Lookup(k)
+		if !ok || !d.Central {
 			return nil, badRequest("settings."+k, "%q is not a setting central may change", k)
 		}
-		val, err := check(v)
+		val, err := d.Validate(v)
 		if err != nil {
-			return nil, badRequest("settings."+k, "%s: %v", k, err)
+			return nil, badRequest("settings."+k, "%s: %s", k, d.Want())
 		}
 		vals[k] = val
 	}
-	for k, v := range vals {
-		if err := l.db.SetSetting(ctx, k, v); err != nil {
+	for _, d := range store.SettingDefs {
+		v, ok := vals[d.Key]
+		if !ok {
+			continue
+		}
+		var old any
+		l.db.Setting(ctx, d.Key, &old)
+		if err := l.db.SetSetting(ctx, d.Key, v); err != nil {
 			return nil, err
 		}
-		if k == "uplink.backfill_rate" {
-			l.mu.Lock()
-			l.rate = v.(float64)
-			l.mu.Unlock()
+		if err := l.db.Audit(ctx, store.AuditEntry{Actor: "central", Action: "setting.change", Target: d.Key,
+			Detail: fmt.Sprintf("%v → %v", settingText(old, d.Default), v)}); err != nil {
+			l.log.Warn("write audit log", "action", "setting.change", "err", err)
+		}
+		if d.Key == "uplink.backfill_rate" {
+			l.SetBackfillRate(v.(float64))
 		}
 	}
 	current := map[string]any{}
-	for k := range centralSettings {
+	for _, d := range store.SettingDefs {
+		if !d.Central {
+			continue
+		}
 		var v any
-		if ok, err := l.db.Setting(ctx, k, &v); err != nil {
+		if ok, err := l.db.Setting(ctx, d.Key, &v); err != nil {
 			return nil, err
 		} else if ok {
-			current[k] = v
+			current[d.Key] = v
 		}
 	}
 	return map[string]any{"settings": current}, nil
+}
+
+// settingText is a setting's stored value for the audit log, or its
+// default when unset.
+func settingText(v, def any) string {
+	if v == nil {
+		return fmt.Sprintf("%v (default)", def)
+	}
+	return fmt.Sprint(v)
 }

@@ -31,6 +31,7 @@ type Store interface {
 	Employees(ctx context.Context, f store.EmployeeFilter) ([]punchbox.Employee, int, error)
 	Setting(ctx context.Context, key string, into any) (bool, error)
 	SetSetting(ctx context.Context, key string, v any) error
+	Audit(ctx context.Context, e store.AuditEntry) error
 	LastWrite() store.WriteStatus
 }
 
@@ -97,6 +98,14 @@ func (l *Link) backfillRate() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.rate
+}
+
+// SetBackfillRate changes the back-fill rate, in punches per second (0:
+// unlimited), from the next batch on.
+func (l *Link) SetBackfillRate(rate float64) {
+	l.mu.Lock()
+	l.rate = max(rate, 0)
+	l.mu.Unlock()
 }
 
 // Run connects and keeps the link up until ctx ends; it returns nil then.
