@@ -2,7 +2,10 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -103,6 +106,18 @@ func TestParseRosterManyBadLines(t *testing.T) {
 	}
 	if f.bad != 2500 || len(f.problems) != maxLineErrors || len(f.lines) != 0 {
 		t.Errorf("%d bad, %d listed, %d good; want 2500, %d, 0", f.bad, len(f.problems), len(f.lines), maxLineErrors)
+	}
+}
+
+// TestParseRosterBodyLimit: a body cut by its limit is an error, not a
+// short roster.
+func TestParseRosterBodyLimit(t *testing.T) {
+	body := "pin,name\n" + strings.Repeat("1234,Someone\n", 10_000)
+	for _, limit := range []int64{2, 5000, int64(len(body)) - 1} {
+		_, err := parseRoster(http.MaxBytesReader(nil, io.NopCloser(strings.NewReader(body)), limit))
+		if !errors.Is(bodyError(err), ErrTooLarge) {
+			t.Errorf("limit %d: %v, want too large", limit, err)
+		}
 	}
 }
 
