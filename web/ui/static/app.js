@@ -126,13 +126,16 @@
 
   // submitForm sends a form to its API route; done gets the answer's data.
   function submitForm(form, body, done) {
+    if (form.getAttribute("aria-busy") === "true") { return; } // a double click
     clearErrors(form);
     var bad = checkRepeat(form);
     if (bad) { showError(form, bad); return; }
     var buttons = $$("button", form);
     buttons.forEach(function (b) { b.disabled = true; });
+    form.setAttribute("aria-busy", "true");
     api(form.getAttribute("data-method") || "POST", form.getAttribute("data-api"), body).then(function (res) {
       buttons.forEach(function (b) { b.disabled = false; });
+      form.removeAttribute("aria-busy");
       if (!res.ok) { showError(form, problem(res)); return; }
       done(res.data);
     });
@@ -140,7 +143,9 @@
 
   // Plain API forms: login, setup, own password, add user.
   $$("form[data-api]").forEach(function (form) {
-    if (form.id === "terminal-form" || form.id === "token-form") { return; }
+    // getAttribute: form.id would be the form's input named "id".
+    var own = form.getAttribute("id");
+    if (own === "terminal-form" || own === "token-form") { return; }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       submitForm(form, formBody(form), function () {
@@ -264,10 +269,12 @@
     var xs = values.map(function (_, i) { return i; });
     var muted = cssVar("--muted"), grid = cssVar("--border"), accent = cssVar("--accent");
     var days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    var narrow = function () { return el.clientWidth < 480; };
     function xLabel(i) {
-      if (kind === "hourly") { return (i < 10 ? "0" : "") + i + ":00"; }
+      if (kind === "hourly") { return (i < 10 ? "0" : "") + i + (narrow() ? "" : ":00"); }
       var d = labels && labels[i] ? new Date(labels[i] + "T12:00:00Z") : null;
-      return d ? days[d.getUTCDay()] + " " + d.getUTCDate() : "";
+      if (!d) { return ""; }
+      return narrow() ? String(d.getUTCDate()) : days[d.getUTCDay()] + " " + d.getUTCDate();
     }
     var axis = { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { show: false }, font: "12px system-ui, sans-serif" };
     var opts = {
@@ -279,7 +286,7 @@
       axes: [
         Object.assign({}, axis, {
           grid: { show: false },
-          splits: function () { return kind === "hourly" ? [0, 3, 6, 9, 12, 15, 18, 21] : xs; },
+          splits: function () { return kind === "hourly" ? (narrow() ? [0, 6, 12, 18] : [0, 3, 6, 9, 12, 15, 18, 21]) : xs; },
           values: function (u, splits) { return splits.map(xLabel); }
         }),
         Object.assign({}, axis, { size: 40, values: function (u, splits) { return splits.map(function (v) { return v % 1 === 0 ? String(v) : ""; }); } })
@@ -702,6 +709,8 @@
   });
 
   function init() {
+    if (init.done) { return; }
+    init.done = true;
     refreshTimes();
     switch (document.body.getAttribute("data-page")) {
     case "dashboard": initDashboard(); break;
