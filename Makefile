@@ -15,7 +15,7 @@ export GOFLAGS := -tags=nomsgpack
 # on 64-bit OS); amd64 for labs and servers.
 CROSS := linux/arm/6/armv6 linux/arm/7/armv7 linux/arm64//arm64 linux/amd64//amd64
 
-.PHONY: all build test vet staticcheck fmt-check cross test-arm bench demo clean help
+.PHONY: all build test vet staticcheck fmt-check cross test-arm bench demo clean help vendor-ui
 
 all: build
 
@@ -26,6 +26,7 @@ help:
 	@echo "make test-arm   the unit tests under qemu-user for linux/arm (GOARM=6) and arm64"
 	@echo "make bench      the benchmarks and the figures the issues name"
 	@echo "make demo       run the appliance on this machine"
+	@echo "make vendor-ui  re-fetch the panel's pinned htmx and uPlot and check their sums"
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/punchbox $(PKG)
@@ -66,6 +67,11 @@ test-arm:
 bench:
 	PUNCHBOX_TEST_BROKER=$$(PATH=$$PATH:/usr/sbin command -v mosquitto || true) \
 		$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+
+# The panel's browser libraries: fetched with npm pack, checked against
+# web/ui/vendor/VERSIONS and committed; nothing is fetched at run time.
+vendor-ui:
+	web/ui/vendor/fetch.sh
 
 demo: build
 	./bin/punchbox demo

@@ -1,0 +1,327 @@
+package web
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/punchbox/punchbox/drivers/zksim"
+)
+
+// findChromium returns the browser the test drives: $PUNCHBOX_CHROMIUM, or
+// the first of the usual names on PATH.
+func findChromium() string {
+	if p := os.Getenv("PUNCHBOX_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// artifactDir is where the screenshots go: $PUNCHBOX_ARTIFACTS, else
+// artifacts/screenshots at the repository's root.
+func artifactDir(t *testing.T) string {
+	dir := os.Getenv("PUNCHBOX_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "artifacts", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// consoleLog collects what the page reports: script errors, console
+// errors and CSP violations.
+type consoleLog struct {
+	mu       sync.Mutex
+	problems []string
+}
+
+func (l *consoleLog) add(s string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.problems = append(l.problems, s)
+}
+
+func (l *consoleLog) list() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.problems...)
+}
+
+func (l *consoleLog) listen(ev any) {
+	switch ev := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		msg := d.Text
+		if d.Exception != nil {
+			msg += " " + d.Exception.Description
+		}
+		l.add(fmt.Sprintf("exception: %s at %s:%d", msg, d.URL, d.LineNumber))
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+			var parts []string
+			for _, a := range ev.Args {
+				parts = append(parts, string(a.Value)+a.Description)
+			}
+			l.add("console.error: " + strings.Join(parts, " "))
+		}
+	case *log.EventEntryAdded:
+		e := ev.Entry
+		if strings.Contains(e.Text, "Content Security Policy") || e.Source == log.EntrySourceSecurity ||
+			(e.Level == log.EntryLevelError && e.Source == log.EntrySourceJavascript) {
+			l.add(fmt.Sprintf("log %s/%s: %s (%s)", e.Source, e.Level, e.Text, e.URL))
+		}
+	}
+}
+
+// TestBrowser drives the panel in headless Chromium the way a site admin
+// does: setup, a terminal added through the form, a punch arriving live on
+// the dashboard, a CSV export, and signing out. Any script error or CSP
+// violation fails it.
+func TestBrowser(t *testing.T) {
+	exe := findChromium()
+	if exe == "" {
+		t.Skip("no chromium: install Debian's chromium to run the browser test")
+	}
+	if testing.Short() {
+		t.Skip("the browser test is slow")
+	}
+	h := newHarness(t)
+	sim := h.sim(zksim.Config{}, 3, 20)
+	shots := artifactDir(t)
+	downloads := t.TempDir()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe),
+		chromedp.Flag("ignore-certificate-errors", true), chromedp.WindowSize(1280, 800),
+		chromedp.Flag("lang", "en-GB"))
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // Chromium refuses root without it
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	console := &consoleLog{}
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithListener(console.listen))
+	defer cancelBrowser()
+	// The first call starts the browser and lives as long as it; the steps
+	// run under a deadline derived from it.
+	if _, err := chromedp.Call(bctx, log.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("start %s: %v", exe, err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
+	defer cancel()
+	base := h.srv.URL
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			// What the page showed helps more than the timeout.
+			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+			if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+				os.WriteFile(filepath.Join(shots, "failed.png"), png, 0o644)
+			}
+			t.Fatalf("%s: %v\npage: %.1500s\nconsole: %q", step, err, body, console.list())
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	location := func() string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	marker := func() float64 {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.punchboxLoadedAt || 0`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	js := func(expr string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool]("("+expr+", true)")(ctx, t)
+			return err
+		})
+	}
+
+	// A new box leads to the setup page; the code is in the data directory.
+	do("open", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/"), chromedp.WaitVisible(css("#setup-code")))
+	if loc := location(); !strings.HasSuffix(loc, "/setup") {
+		t.Fatalf("a new box opens %s, want /setup", loc)
+	}
+	code, err := os.ReadFile(filepath.Join(h.dir, SetupCodeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A mistyped repetition is caught before anything is sent.
+	do("setup mismatch",
+		chromedp.SendKeys(css("#setup-code"), strings.TrimSpace(string(code))),
+		chromedp.SendKeys(css("#setup-name"), "admin"),
+		chromedp.SendKeys(css("#setup-password"), testPassword),
+		chromedp.SendKeys(css("#setup-password2"), testPassword+"x"),
+		chromedp.Click(css(`form button[type="submit"]`)),
+		chromedp.WaitVisible(css(`[data-error-for="password2"]:not(:empty)`)))
+	do("setup",
+		js(`document.getElementById("setup-password2").value = ""`),
+		chromedp.SendKeys(css("#setup-password2"), testPassword),
+		chromedp.Click(css(`form button[type="submit"]`)),
+		chromedp.WaitVisible(css(`body[data-page="dashboard"]`)))
+	if loc := location(); !strings.HasSuffix(loc, "/") {
+		t.Fatalf("after setup at %s, want the dashboard", loc)
+	}
+
+	// Add the simulator through the form, testing the connection first.
+	do("add terminal", chromedp.Navigate(base+"/terminals"), chromedp.WaitVisible(css("#add-terminal")),
+		chromedp.Click(css("#add-terminal")), chromedp.WaitVisible(css("#terminal-form")),
+		chromedp.SetValue(css("#t-kind"), "zk"),
+		chromedp.SendKeys(css("#t-id"), "gate-a"),
+		chromedp.SendKeys(css("#t-name"), "Main gate"),
+		chromedp.SendKeys(css("#t-address"), sim.Addr()),
+		chromedp.Click(css("#test-terminal")),
+		chromedp.WaitVisible(css("#probe-result.ok")))
+	if probe := text("#probe-result"); !strings.Contains(probe, zksim.DefaultSerial) || !strings.Contains(probe, "20 records") {
+		t.Errorf("connection test shows %q, want the serial and 20 records", probe)
+	}
+	do("save terminal", chromedp.Click(css("#save-terminal")),
+		chromedp.WaitVisible(css(`tr[data-terminal="gate-a"] .badge.s-online`)))
+	shot("terminals.png")
+
+	// The dashboard shows a new punch without a reload.
+	do("dashboard", chromedp.Navigate(base+"/"), chromedp.WaitVisible(css(`#live-state[data-state="live"]`)),
+		chromedp.WaitVisible(css(`#terminal-table tr[data-terminal="gate-a"] .badge.s-online`)))
+	before := marker()
+	a, ok := sim.Punch("1002", 0, 1)
+	if !ok {
+		t.Fatal("the simulator refused the punch")
+	}
+	sel := `#feed li[data-pin="1002"] .feed-time`
+	do("live punch", chromedp.WaitVisible(css(sel)))
+	if got, want := text(sel), strings.Replace(a.Time.String(), "T", " ", 1); got != want {
+		t.Errorf("feed shows the punch at %q, want %q", got, want)
+	}
+	if after := marker(); before == 0 || before != after {
+		t.Errorf("the page was reloaded (marker %v, then %v)", before, after)
+	}
+	shot("dashboard.png")
+	do("phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	shot("dashboard-phone.png")
+	do("desktop", chromedp.EmulateViewport(1280, 800))
+
+	// The punches page lists it, and the export has it with the rest.
+	do("punches", chromedp.Navigate(base+"/punches"), chromedp.WaitVisible(css("#punch-table")))
+	if table := text("#punch-table"); !strings.Contains(table, "1002") || !strings.Contains(table, strings.Replace(a.Time.String(), "T", " ", 1)) {
+		t.Errorf("the punches page lacks the new punch: %.300q", table)
+	}
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
+		t.Fatal(err)
+	}
+	do("export", chromedp.Click(css("#export-csv")))
+	var rows [][]string
+	eventually(t, 30*time.Second, func() string {
+		files, _ := filepath.Glob(filepath.Join(downloads, "*.csv"))
+		if len(files) != 1 {
+			return fmt.Sprintf("downloads: %v, want one CSV file", files)
+		}
+		f, err := os.Open(files[0])
+		if err != nil {
+			return err.Error()
+		}
+		defer f.Close()
+		rows, err = csv.NewReader(f).ReadAll()
+		if err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+	if len(rows) != 22 || strings.Join(rows[0], ",") != strings.Join(punchCSVHeader, ",") {
+		t.Errorf("export: %d rows with header %v, want the header and 21 punches", len(rows), rows[0])
+	}
+	found := false
+	for _, r := range rows[1:] {
+		found = found || (r[3] == "1002" && r[5] == a.Time.String())
+	}
+	if !found {
+		t.Error("the export lacks the new punch")
+	}
+
+	// Sign out: the panel leads to the login page and the old cookie is dead.
+	got, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session *network.Cookie
+	for _, c := range got.Cookies {
+		if c.Name == h.p.cookieName() {
+			session = c
+		}
+	}
+	if session == nil || !session.HTTPOnly || !session.Secure || session.SameSite != network.CookieSameSiteStrict {
+		t.Fatalf("session cookie %+v, want HttpOnly, Secure, SameSite=Strict", session)
+	}
+	do("logout", chromedp.Click(css(`form[data-logout] button`)), chromedp.WaitVisible(css("#login-name")),
+		chromedp.Navigate(base+"/"), chromedp.WaitVisible(css("#login-name")))
+	if loc := location(); !strings.Contains(loc, "/login") {
+		t.Errorf("after signing out / leads to %s, want /login", loc)
+	}
+	old := h.anon()
+	old.header.Set("Cookie", session.Name+"="+session.Value)
+	if r := old.do("GET", "/api/v1/session", nil); r.code != http.StatusUnauthorized {
+		t.Errorf("the old cookie still works: %d", r.code)
+	}
+
+	// Signing in again through the form honours ?next=.
+	do("login", chromedp.Navigate(base+"/login?next=%2Fpunches"), chromedp.WaitVisible(css("#login-name")),
+		chromedp.SendKeys(css("#login-name"), "admin"),
+		chromedp.SendKeys(css("#login-password"), testPassword),
+		chromedp.Click(css(`form button[type="submit"]`)),
+		chromedp.WaitVisible(css(`body[data-page="punches"]`)))
+	if loc := location(); !strings.HasSuffix(loc, "/punches") {
+		t.Errorf("login with next=/punches lands on %s", loc)
+	}
+	for _, p := range console.list() {
+		t.Errorf("browser: %s", p)
+	}
+}
