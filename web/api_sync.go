@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/punchbox/punchbox/store"
 )
 
 // syncRoutes serves the link to central and the backlog.
@@ -35,6 +37,11 @@ type BacklogView struct {
 	At      time.Time `json:"delivered_at,omitzero"` // the last acknowledgement
 }
 
+func backlogView(b store.Backlog, now time.Time) BacklogView {
+	return BacklogView{Pending: b.Pending, Oldest: b.Oldest, AgeS: int64(b.Age(now) / time.Second),
+		LastSeq: b.LastSeq, Upto: b.DeliveredSeq, At: b.DeliveredAt}
+}
+
 // UplinkView is the uplink's persisted position.
 type UplinkView struct {
 	BatchSeq int64 `json:"batch_seq"` // the highest batch central acknowledged
@@ -52,8 +59,7 @@ func (p *Panel) syncView(ctx context.Context) (SyncView, error) {
 	if err != nil {
 		return v, err
 	}
-	v.Backlog = BacklogView{Pending: b.Pending, Oldest: b.Oldest, AgeS: int64(b.Age(p.d.Now()) / time.Second),
-		LastSeq: b.LastSeq, Upto: b.DeliveredSeq, At: b.DeliveredAt}
+	v.Backlog = backlogView(b, p.d.Now())
 	v.Uplink = UplinkView{BatchSeq: u.BatchSeq, Session: u.Session}
 	switch {
 	case p.d.Link == nil:

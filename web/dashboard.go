@@ -38,15 +38,6 @@ type Dashboard struct {
 	HealthError  string         `json:"health_error,omitempty"`
 }
 
-// BacklogView is what waits for delivery to central.
-type BacklogView struct {
-	Pending     int64     `json:"pending"`
-	AgeS        int64     `json:"age_s"`                 // how long the oldest pending punch has waited
-	Oldest      time.Time `json:"oldest,omitzero"`       // its receive time
-	DeliveredAt time.Time `json:"delivered_at,omitzero"` // the last acknowledgement
-	LastSeq     int64     `json:"last_seq"`
-}
-
 // latestPunches is how many punches the dashboard's feed starts with.
 const latestPunches = 15
 
@@ -105,7 +96,7 @@ func (p *Panel) dashboard(ctx context.Context) (Dashboard, error) {
 	if err != nil {
 		return d, err
 	}
-	d.Backlog = BacklogView{Pending: b.Pending, AgeS: int64(b.Age(now).Seconds()), Oldest: b.Oldest, DeliveredAt: b.DeliveredAt, LastSeq: b.LastSeq}
+	d.Backlog = backlogView(b, now)
 	if p.d.Link != nil {
 		if l := p.d.Link(); l.Configured {
 			d.Link = &l
