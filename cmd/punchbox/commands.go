@@ -24,6 +24,7 @@ func init() {
 	commands = []command{
 		{"serve", "[--config FILE]", "run the appliance (the systemd service runs this)", runServe},
 		{"demo", "[--listen ADDR] [--data-dir DIR] [--keep]", "run the whole appliance on this machine: simulated terminals, embedded broker, panel", runDemo},
+		{"check", "[--config FILE] [--json]", "report what is not ready for production (exit 1 if anything is)", runCheck},
 		{"backup", "--out FILE [--config FILE]", "write a verifiable backup of the store (safe while the service runs)", runBackup},
 		{"restore", "FILE [--config FILE] [--yes]", "verify a backup and restore it (the service must be stopped)", runRestore},
 		{"admin", "add|passwd|list|remove [NAME] [--role admin|viewer] [--generate] [--config FILE]", "manage the panel's users from the console (safe while the service runs)", runAdmin},
