@@ -254,6 +254,7 @@ func TestBrowser(t *testing.T) {
 	if table := text("#punch-table"); !strings.Contains(table, "1002") || !strings.Contains(table, strings.Replace(a.Time.String(), "T", " ", 1)) {
 		t.Errorf("the punches page lacks the new punch: %.300q", table)
 	}
+	shot("punches.png")
 	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads}); err != nil {
 		t.Fatal(err)
@@ -321,6 +322,8 @@ func TestBrowser(t *testing.T) {
 	if loc := location(); !strings.HasSuffix(loc, "/punches") {
 		t.Errorf("login with next=/punches lands on %s", loc)
 	}
+	do("users", chromedp.Navigate(base+"/users"), chromedp.WaitVisible(css("#user-table")))
+	shot("users.png")
 	for _, p := range console.list() {
 		t.Errorf("browser: %s", p)
 	}

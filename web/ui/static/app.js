@@ -152,7 +152,7 @@
         if (form.hasAttribute("data-next")) {
           location.assign(form.getAttribute("data-next") || "/");
         } else if (form.hasAttribute("data-reload")) {
-          flashAfterReload("Saved.");
+          flashAfterReload(form.getAttribute("data-done") || "Saved.");
         } else {
           if (form.hasAttribute("data-reset")) { form.reset(); }
           flash(form.getAttribute("data-done") || "Saved.");
