@@ -22,7 +22,7 @@ func TestQueryPlans(t *testing.T) {
 		`INSERT INTO sqlite_stat1 VALUES
 			('punches', NULL, '1000000'),
 			('punches', 'sqlite_autoindex_punches_1', '1000000 1'),
-			('punches', 'punches_pin_time', '1000000 2000 1'),
+			('punches', 'punches_pin_time', '1000000 2000 1 1'),
 			('punches', 'punches_terminal_time', '1000000 20000 1'),
 			('punches', 'punches_time', '1000000 1 1 1')`,
 		"ANALYZE sqlite_schema",

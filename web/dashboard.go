@@ -109,7 +109,7 @@ func (p *Panel) dashboard(ctx context.Context) (Dashboard, error) {
 }
 
 func (p *Panel) getDashboard(c *gin.Context) {
-	d, err := p.dashboard(c.Request.Context())
+	d, err := p.cachedDashboard(c.Request.Context())
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -155,7 +155,7 @@ func (d dashboardPageData) BacklogAge() time.Duration {
 }
 
 func (p *Panel) dashboardPage(c *gin.Context) {
-	d, err := p.dashboard(c.Request.Context())
+	d, err := p.cachedDashboard(c.Request.Context())
 	if err != nil {
 		p.errorPage(c, http.StatusInternalServerError, err)
 		return

@@ -38,6 +38,7 @@ type Panel struct {
 	jobs    *jobs
 	live    *hub
 	ui      *ui
+	dash    dashCache
 
 	engine *gin.Engine
 	routes []route
