@@ -173,7 +173,7 @@ func (p *Panel) syncPage(c *gin.Context) {
 	}
 	d := syncPageData{SyncView: v}
 	if v.Backlog.Pending > 0 {
-		d.Age = roundDuration(time.Duration(v.Backlog.AgeS) * time.Second)
+		d.Age = roundDuration(time.Duration(max(v.Backlog.AgeS, 0)) * time.Second) // a clock set back: not negative
 	}
 	p.render(c, http.StatusOK, p.page(c, "sync", "Sync with central", d))
 }
