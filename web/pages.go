@@ -33,7 +33,14 @@ type navItem struct {
 var navigation = []navItem{
 	{Path: "/", Label: "Dashboard"},
 	{Path: "/terminals", Label: "Terminals"},
+	{Path: "/employees", Label: "Employees"},
 	{Path: "/punches", Label: "Punches"},
+	{Path: "/attendance", Label: "Attendance"},
+	{Path: "/sync", Label: "Sync"},
+	{Path: "/backups", Label: "Backups"},
+	{Path: "/audit", Label: "Audit", Admin: true},
+	{Path: "/settings", Label: "Settings"},
+	{Path: "/system", Label: "System"},
 	{Path: "/users", Label: "Users", Admin: true},
 }
 
@@ -153,6 +160,14 @@ func (p *Panel) pageRoutes() []route {
 		{method: "GET", path: "/terminals", access: viewer, kind: page, h: p.terminalsPage},
 		{method: "GET", path: "/punches", access: viewer, kind: page, h: p.punchesPage},
 		{method: "GET", path: "/users", access: admin, kind: page, h: p.usersPage},
+		{method: "GET", path: "/employees", access: viewer, kind: page, h: p.employeesPage},
+		{method: "GET", path: "/attendance", access: viewer, kind: page, h: p.attendancePage},
+		{method: "GET", path: "/sync", access: viewer, kind: page, h: p.syncPage},
+		{method: "GET", path: "/backups", access: viewer, kind: page, h: p.backupsPage},
+		{method: "GET", path: "/audit", access: admin, kind: page, h: p.auditLogPage},
+		{method: "GET", path: "/settings", access: viewer, kind: page, h: p.settingsPage},
+		{method: "GET", path: "/system", access: viewer, kind: page, h: p.systemPage},
+		{method: "GET", path: "/readiness", access: viewer, kind: page, h: p.readinessPage},
 		{method: "GET", path: "/account", access: viewer, kind: page, h: p.accountPage},
 		{method: "GET", path: "/api/v1/dashboard", access: viewer, tag: "dashboard", summary: "The dashboard: terminals, today's punches, counts, backlog, link, disk and health", out: Dashboard{}, h: p.getDashboard},
 	}

@@ -702,6 +702,12 @@
     }
   }
 
+  // What the other page scripts (manage.js) share with this one.
+  window.punchbox = {
+    api: api, problem: problem, flash: flash, flashAfterReload: flashAfterReload,
+    clearErrors: clearErrors, showError: showError, formBody: formBody, csrf: csrf
+  };
+
   // The phone menu closes after a choice and on a tap elsewhere.
   document.addEventListener("click", function (ev) {
     var menu = $("#menu"), toggle = $("#menu-toggle");
