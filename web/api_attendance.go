@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -181,11 +180,7 @@ func (p *Panel) exportAttendance(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	name := fmt.Sprintf("attendance-%s-%s.csv", p.d.Box, p.d.Now().In(p.d.Zone).Format("20060102-1504"))
-	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
-	c.Header("Cache-Control", "no-store")
-	c.Status(http.StatusOK)
+	p.startCSV(c, "attendance")
 	w := csv.NewWriter(c.Writer)
 	w.Write(attendanceCSVHeader)
 	for _, v := range vs {

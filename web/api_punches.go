@@ -176,11 +176,7 @@ func (p *Panel) exportPunches(c *gin.Context) {
 	f := q.filter()
 	f.Limit, f.AfterTime, f.AfterSeq = 0, "", 0 // the export is the whole search
 	ctx := c.Request.Context()
-	name := fmt.Sprintf("punches-%s-%s.csv", p.d.Box, p.d.Now().In(p.d.Zone).Format("20060102-1504"))
-	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
-	c.Header("Cache-Control", "no-store")
-	c.Status(http.StatusOK)
+	p.startCSV(c, "punches")
 	w := csv.NewWriter(c.Writer)
 	w.Write(punchCSVHeader)
 	names := map[string]string{}
@@ -216,6 +212,16 @@ func (p *Panel) exportPunches(c *gin.Context) {
 		panic(http.ErrAbortHandler)
 	}
 	p.log.Debug("punch export", "punches", n)
+}
+
+// startCSV answers 200 with the headers of a CSV download named after
+// what, the box and the time, e.g. punches-box-01-20261127-0801.csv.
+func (p *Panel) startCSV(c *gin.Context, what string) {
+	name := fmt.Sprintf("%s-%s-%s.csv", what, p.d.Box, p.d.Now().In(p.d.Zone).Format("20060102-1504"))
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	c.Header("Cache-Control", "no-store")
+	c.Status(http.StatusOK)
 }
 
 // cell defuses a CSV cell that a spreadsheet would run as a formula: names

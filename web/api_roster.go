@@ -42,11 +42,7 @@ func (p *Panel) exportEmployees(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	name := fmt.Sprintf("employees-%s-%s.csv", p.d.Box, p.d.Now().In(p.d.Zone).Format("20060102-1504"))
-	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
-	c.Header("Cache-Control", "no-store")
-	c.Status(http.StatusOK)
+	p.startCSV(c, "employees")
 	if err := encodeRoster(c.Writer, es); err != nil {
 		// The status line is gone; a short body shows the download broke.
 		p.log.Warn("roster export stopped", "err", err)
