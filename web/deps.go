@@ -109,4 +109,14 @@ func (d *Deps) defaults() {
 	if d.Started.IsZero() {
 		d.Started = d.Now()
 	}
+	// Backups name the box they come from.
+	if d.BackupMeta.Site == "" {
+		d.BackupMeta.Site = d.Site
+	}
+	if d.BackupMeta.Box == "" {
+		d.BackupMeta.Box = d.Box
+	}
+	if d.BackupMeta.Version == "" {
+		d.BackupMeta.Version = d.Version
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,8 @@ type harness struct {
 	p   *Panel
 	srv *httptest.Server
 	log *logBuffer
+
+	restarts atomic.Int32 // calls of Deps.Restart, where a test sets it to count them
 }
 
 // testPassword is every test user's password.

@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
+
+	"github.com/punchbox/punchbox/store"
 )
 
 // TestBrowserManagePages visits the management pages as an admin in
@@ -139,6 +141,36 @@ func TestBrowserManagePages(t *testing.T) {
 	do("backup", chromedp.Navigate(base+"/backups"), chromedp.WaitVisible(css("#backup-now")),
 		chromedp.Click(css("#backup-now")),
 		chromedp.WaitVisible(css(`#backup-table tbody tr:nth-child(2)`)))
+
+	// Restore: a file that is no backup is refused with the reason; a real
+	// backup is uploaded, verified, staged, and the box asked to restart.
+	junk := filepath.Join(t.TempDir(), "junk.tar.gz")
+	os.WriteFile(junk, []byte("not a backup at all"), 0o600)
+	backup := filepath.Join(t.TempDir(), "good.tar.gz")
+	if _, err := h.db.BackupFile(context.Background(), backup, store.BackupMeta{Version: "test", Site: "test-site", Box: "box-01"}); err != nil {
+		t.Fatal(err)
+	}
+	acceptConfirm := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(window.confirm = () => true, true)`)(ctx, t)
+		return err
+	})
+	do("restore junk", acceptConfirm,
+		chromedp.SetUploadFiles(css("#restore-file"), []string{junk}),
+		chromedp.Click(css("#restore-run")),
+		chromedp.WaitVisible(css(`#restore-error:not(:empty)`)))
+	if msg := text("#restore-error"); !strings.Contains(msg, "not restored") && !strings.Contains(msg, "backup") {
+		t.Errorf("restore of junk says %q", msg)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, PendingRestoreFile)); !os.IsNotExist(err) || h.restarts.Load() != 0 {
+		t.Fatalf("junk upload: staged file %v, %d restarts; want neither", err, h.restarts.Load())
+	}
+	do("restore good", chromedp.SetUploadFiles(css("#restore-file"), []string{backup}),
+		chromedp.Click(css("#restore-run")),
+		chromedp.WaitVisible(css(`#restore-result:not([hidden])`)))
+	if _, err := os.Stat(filepath.Join(h.dir, PendingRestoreFile)); err != nil || h.restarts.Load() != 1 {
+		t.Errorf("good upload: staged file %v, %d restarts; want it staged and one restart", err, h.restarts.Load())
+	}
+	shot("restore.png")
 	for _, p := range console.list() {
 		t.Errorf("browser: %s", p)
 	}

@@ -17,7 +17,9 @@ import (
 func manageHarness(t *testing.T) (*harness, *client, *client) {
 	t.Helper()
 	since := time.Date(2026, 3, 2, 22, 0, 0, 0, time.UTC)
+	var hp *harness
 	h := newHarness(t, siteNow, func(d *Deps) {
+		d.Restart = func() { hp.restarts.Add(1) }
 		d.Link = func() LinkStatus {
 			return LinkStatus{Connected: false, Since: since, Broker: "tls://broker.example:8883", Session: 4, LastError: "dial: <refused>"}
 		}
@@ -29,6 +31,7 @@ func manageHarness(t *testing.T) (*harness, *client, *client) {
 			}
 		}
 	})
+	hp = h
 	seedAttendance(t, h)
 	ctx := context.Background()
 	for _, e := range []punchbox.Employee{
