@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/punchbox/punchbox/drivers/zksim"
+	"github.com/punchbox/punchbox/store"
 )
 
 // findChromium returns the browser the test drives: $PUNCHBOX_CHROMIUM, or
@@ -322,8 +323,27 @@ func TestBrowser(t *testing.T) {
 	if loc := location(); !strings.HasSuffix(loc, "/punches") {
 		t.Errorf("login with next=/punches lands on %s", loc)
 	}
+	// Another user's password is set in a dialog, typed twice.
+	if _, err := h.db.CreateUser(context.Background(), "bob", store.RoleViewer, testPassword); err != nil {
+		t.Fatal(err)
+	}
 	do("users", chromedp.Navigate(base+"/users"), chromedp.WaitVisible(css("#user-table")))
 	shot("users.png")
+	do("password mismatch", chromedp.Click(css(`tr[data-user="bob"] button[data-action="password"]`)),
+		chromedp.WaitVisible(css("#pw-new")),
+		chromedp.SendKeys(css("#pw-new"), "a new long passphrase"),
+		chromedp.SendKeys(css("#pw-new2"), "a new long passfrase"),
+		chromedp.Click(css(`#password-form button[type="submit"]`)),
+		chromedp.WaitVisible(css(`[data-error-for="password2"]:not(:empty)`)))
+	do("password short", js(`document.querySelector("#pw-new").value = document.querySelector("#pw-new2").value = "short"`),
+		chromedp.Click(css(`#password-form button[type="submit"]`)),
+		chromedp.WaitVisible(css(`#password-form [data-error-for="password"]:not(:empty)`)))
+	do("password set", js(`document.querySelector("#pw-new").value = document.querySelector("#pw-new2").value = "a new long passphrase"`),
+		chromedp.Click(css(`#password-form button[type="submit"]`)),
+		chromedp.WaitNotVisible(css("#password-dialog")))
+	if _, err := h.db.Authenticate(context.Background(), "bob", "a new long passphrase"); err != nil {
+		t.Errorf("bob's new password does not work: %v", err)
+	}
 	for _, p := range console.list() {
 		t.Errorf("browser: %s", p)
 	}

@@ -644,13 +644,36 @@
             flashAfterReload(name + " removed.");
           });
         } else {
-          var pw = prompt("New password for " + name + " (at least 12 characters). Their sessions end.");
-          if (pw === null) { return; }
-          api("PATCH", path, { password: pw }).then(function (res) {
-            if (!res.ok) { flash(problem(res).message, true); return; }
-            flash("Password of " + name + " changed.");
-          });
+          openPasswordDialog(name, path);
         }
+      });
+    }
+    // The password of another user is set in a dialog: typed hidden,
+    // twice, with the API's complaint shown next to the field.
+    var pwDialog = $("#password-dialog"), pwForm = $("#password-form"), pwPath = "", pwName = "";
+    function openPasswordDialog(name, path) {
+      pwName = name;
+      pwPath = path;
+      $("#password-user").textContent = name;
+      pwForm.reset();
+      clearErrors(pwForm);
+      pwDialog.showModal();
+      $("#pw-new").focus();
+    }
+    if (pwForm) {
+      pwForm.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        clearErrors(pwForm);
+        var pw = $("#pw-new").value;
+        if (pw !== $("#pw-new2").value) {
+          showError(pwForm, { field: "password2", message: "the two passwords differ" });
+          return;
+        }
+        api("PATCH", pwPath, { password: pw }).then(function (res) {
+          if (!res.ok) { showError(pwForm, problem(res)); return; }
+          pwDialog.close();
+          flash("Password of " + pwName + " changed; their sessions ended.");
+        });
       });
     }
     function flashAfterReloadLater() { setTimeout(function () { location.reload(); }, 2500); }
