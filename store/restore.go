@@ -16,8 +16,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/punchbox/punchbox/internal/sysinfo"
 )
 
 // maxTrailer bounds the bytes read after the tar's end: padding only.
@@ -82,8 +83,8 @@ func verifyBackup(ctx context.Context, r io.Reader, tmpDir string) (m Manifest, 
 	case hdr.Size > maxBackupDBSize:
 		return m, "", badf("%s holds %d bytes, more than the %d a backup may hold", databaseEntry, hdr.Size, int64(maxBackupDBSize))
 	}
-	if free, err := freeSpace(tmpDir); err == nil && uint64(hdr.Size) > free {
-		return m, "", fmt.Errorf("%w: the database needs %d bytes, %s has %d free", ErrDiskFull, hdr.Size, tmpDir, free)
+	if d := sysinfo.ReadDisk(tmpDir); d.Known && uint64(hdr.Size) > d.Free {
+		return m, "", fmt.Errorf("%w: the database needs %d bytes, %s has %d free", ErrDiskFull, hdr.Size, tmpDir, d.Free)
 	}
 
 	f, err := os.CreateTemp(tmpDir, tempPrefix+"restore-*.db")
@@ -375,16 +376,6 @@ func keepAside(dbPath string, sidecars []string, now time.Time) (string, func(),
 		moved = append(moved, suffix)
 	}
 	return kept, undo, nil
-}
-
-// freeSpace returns the bytes an unprivileged process may still write in
-// dir's file system.
-func freeSpace(dir string) (uint64, error) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0, err
-	}
-	return uint64(st.Bavail) * uint64(st.Bsize), nil
 }
 
 // errReader remembers the error of the reader it wraps, telling a bad

@@ -6,10 +6,10 @@ import (
 	"log/slog"
 	"math"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/punchbox/punchbox/drivers"
+	"github.com/punchbox/punchbox/internal/sysinfo"
 	"github.com/punchbox/punchbox/store"
 )
 
@@ -128,10 +128,9 @@ func (w *Watcher) check() {
 		w.checkTerminal(h)
 	}
 	if w.DataDir != "" {
-		var st syscall.Statfs_t
-		if err := syscall.Statfs(w.DataDir, &st); err == nil && st.Blocks > 0 {
-			free := uint64(st.Bavail) * uint64(st.Bsize)
-			ratio := float64(st.Bavail) / float64(st.Blocks)
+		if d := sysinfo.ReadDisk(w.DataDir); d.Known {
+			free := d.Free
+			ratio := 1 - d.UsedFraction()
 			w.edge("disk", ratio < w.DiskFree || free < w.DiskFreeMin, ratio > w.DiskFree*1.5 && free > w.DiskFreeMin*3/2,
 				Event{Type: EventDiskLow, Severity: "critical", Message: fmt.Sprintf("%.0f MiB (%.1f %%) free on the data disk", float64(free)/(1<<20), ratio*100),
 					Details: map[string]any{"free_bytes": free, "free_ratio": math.Round(ratio*1000) / 1000}}, nil)
