@@ -278,22 +278,12 @@ func (p *Panel) putEmployee(c *gin.Context) {
 
 // employeeChanges describes a change for the audit log.
 func employeeChanges(a, b punchbox.Employee) string {
-	var ch []string
-	add := func(name, x, y string) {
-		if x != y {
-			ch = append(ch, fmt.Sprintf("%s %q→%q", name, x, y))
-		}
-	}
-	add("name", a.Name, b.Name)
-	add("card", a.Card, b.Card)
-	add("privilege", a.Privilege.String(), b.Privilege.String())
-	if a.Disabled != b.Disabled {
-		ch = append(ch, fmt.Sprintf("disabled %t→%t", a.Disabled, b.Disabled))
-	}
-	if len(ch) == 0 {
-		return "no change"
-	}
-	return strings.Join(ch, ", ")
+	var ch changes
+	field(&ch, "name", a.Name, b.Name)
+	field(&ch, "card", a.Card, b.Card)
+	field(&ch, "privilege", a.Privilege.String(), b.Privilege.String())
+	field(&ch, "disabled", a.Disabled, b.Disabled)
+	return ch.String()
 }
 
 func (p *Panel) deleteEmployee(c *gin.Context) {

@@ -240,26 +240,16 @@ func (p *Panel) updateTerminal(c *gin.Context) {
 
 // terminalChanges describes a change for the audit log, without secrets.
 func terminalChanges(a, b punchbox.Terminal) string {
-	var ch []string
-	add := func(name, x, y string) {
-		if x != y {
-			ch = append(ch, fmt.Sprintf("%s %q→%q", name, x, y))
-		}
-	}
-	add("name", a.Name, b.Name)
-	add("kind", string(a.Kind), string(b.Kind))
-	add("address", a.Address, b.Address)
-	add("zone", a.Zone, b.Zone)
-	if a.Enabled != b.Enabled {
-		ch = append(ch, fmt.Sprintf("enabled %t→%t", a.Enabled, b.Enabled))
-	}
+	var ch changes
+	field(&ch, "name", a.Name, b.Name)
+	field(&ch, "kind", a.Kind, b.Kind)
+	field(&ch, "address", a.Address, b.Address)
+	field(&ch, "zone", a.Zone, b.Zone)
+	field(&ch, "enabled", a.Enabled, b.Enabled)
 	if fmt.Sprint(a.Options) != fmt.Sprint(b.Options) {
 		ch = append(ch, "options changed")
 	}
-	if len(ch) == 0 {
-		return "no change"
-	}
-	return strings.Join(ch, ", ")
+	return ch.String()
 }
 
 func (p *Panel) answerTerminal(c *gin.Context, status int, id string) {
