@@ -6,161 +6,31 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/punchbox/punchbox/drivers/zksim"
 	"github.com/punchbox/punchbox/store"
 )
 
-// findChromium returns the browser the test drives: $PUNCHBOX_CHROMIUM, or
-// the first of the usual names on PATH.
-func findChromium() string {
-	if p := os.Getenv("PUNCHBOX_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// artifactDir is where the screenshots go: $PUNCHBOX_ARTIFACTS, else
-// artifacts/screenshots at the repository's root.
-func artifactDir(t *testing.T) string {
-	dir := os.Getenv("PUNCHBOX_ARTIFACTS")
-	if dir == "" {
-		dir = filepath.Join("..", "artifacts", "screenshots")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// consoleLog collects what the page reports: script errors, console
-// errors and CSP violations.
-type consoleLog struct {
-	mu       sync.Mutex
-	problems []string
-}
-
-func (l *consoleLog) add(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.problems = append(l.problems, s)
-}
-
-func (l *consoleLog) list() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.problems...)
-}
-
-func (l *consoleLog) listen(ev any) {
-	switch ev := ev.(type) {
-	case *runtime.EventExceptionThrown:
-		d := ev.ExceptionDetails
-		msg := d.Text
-		if d.Exception != nil {
-			msg += " " + d.Exception.Description
-		}
-		l.add(fmt.Sprintf("exception: %s at %s:%d", msg, d.URL, d.LineNumber))
-	case *runtime.EventConsoleAPICalled:
-		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
-			var parts []string
-			for _, a := range ev.Args {
-				parts = append(parts, string(a.Value)+a.Description)
-			}
-			l.add("console.error: " + strings.Join(parts, " "))
-		}
-	case *log.EventEntryAdded:
-		e := ev.Entry
-		if strings.Contains(e.Text, "Content Security Policy") || e.Source == log.EntrySourceSecurity ||
-			(e.Level == log.EntryLevelError && e.Source == log.EntrySourceJavascript) {
-			l.add(fmt.Sprintf("log %s/%s: %s (%s)", e.Source, e.Level, e.Text, e.URL))
-		}
-	}
-}
-
 // TestBrowser drives the panel in headless Chromium the way a site admin
 // does: setup, a terminal added through the form, a punch arriving live on
 // the dashboard, a CSV export, and signing out. Any script error or CSP
 // violation fails it.
 func TestBrowser(t *testing.T) {
-	exe := findChromium()
-	if exe == "" {
-		t.Skip("no chromium: install Debian's chromium to run the browser test")
-	}
-	if testing.Short() {
-		t.Skip("the browser test is slow")
-	}
+	b := startChrome(t, chromedp.Flag("lang", "en-GB"))
 	h := newHarness(t)
 	sim := h.sim(zksim.Config{}, 3, 20)
-	shots := artifactDir(t)
 	downloads := t.TempDir()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe),
-		chromedp.Flag("ignore-certificate-errors", true), chromedp.WindowSize(1280, 800),
-		chromedp.Flag("lang", "en-GB"))
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox) // Chromium refuses root without it
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	console := &consoleLog{}
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithListener(console.listen))
-	defer cancelBrowser()
-	// The first call starts the browser and lives as long as it; the steps
-	// run under a deadline derived from it.
-	if _, err := chromedp.Call(bctx, log.Enable, cdp.Empty{}); err != nil {
-		t.Fatalf("start %s: %v", exe, err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
-	defer cancel()
+	ctx, console := b.ctx, b.console
 	base := h.srv.URL
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			// What the page showed helps more than the timeout.
-			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-			if png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
-				os.WriteFile(filepath.Join(shots, "failed.png"), png, 0o644)
-			}
-			t.Fatalf("%s: %v\npage: %.1500s\nconsole: %q", step, err, body, console.list())
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	location := func() string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	do, text, location, shot := b.do, b.text, b.location, b.shot
 	marker := func() float64 {
 		t.Helper()
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`window.punchboxLoadedAt || 0`))
@@ -169,23 +39,8 @@ func TestBrowser(t *testing.T) {
 		}
 		return v
 	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	js := func(expr string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-			_, err := chromedp.Evaluate[bool]("("+expr+", true)")(ctx, t)
-			return err
-		})
-	}
+	js := b.js
 
 	// A new box leads to the setup page; the code is in the data directory.
 	do("open", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/"), chromedp.WaitVisible(css("#setup-code")))

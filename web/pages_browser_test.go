@@ -6,10 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
 
 	"github.com/punchbox/punchbox/store"
@@ -20,59 +17,12 @@ import (
 // backup through the forms, and screenshots them. Any script error or CSP
 // violation fails it.
 func TestBrowserManagePages(t *testing.T) {
-	exe := findChromium()
-	if exe == "" {
-		t.Skip("no chromium: install Debian's chromium to run the browser test")
-	}
-	if testing.Short() {
-		t.Skip("the browser test is slow")
-	}
+	b := startChrome(t)
 	h, _, _ := manageHarness(t)
-	shots := artifactDir(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe),
-		chromedp.Flag("ignore-certificate-errors", true), chromedp.WindowSize(1280, 800))
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	console := &consoleLog{}
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithListener(console.listen))
-	defer cancelBrowser()
-	if _, err := chromedp.Call(bctx, log.Enable, cdp.Empty{}); err != nil {
-		t.Fatalf("start %s: %v", exe, err)
-	}
-	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
-	defer cancel()
+	console := b.console
 	base := h.srv.URL
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
-			t.Fatalf("%s: %v\npage: %.1500s\nconsole: %q", step, err, body, console.list())
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	do, text, shot := b.do, b.text, b.fullShot
 
 	do("login", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/login"), chromedp.WaitVisible(css("#login-name")),
 		chromedp.SendKeys(css("#login-name"), "admin"),
@@ -150,10 +100,7 @@ func TestBrowserManagePages(t *testing.T) {
 	if _, err := h.db.BackupFile(context.Background(), backup, store.BackupMeta{Version: "test", Site: "test-site", Box: "box-01"}); err != nil {
 		t.Fatal(err)
 	}
-	acceptConfirm := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](`(window.confirm = () => true, true)`)(ctx, t)
-		return err
-	})
+	acceptConfirm := b.js(`window.confirm = () => true`)
 	do("restore junk", acceptConfirm,
 		chromedp.SetUploadFiles(css("#restore-file"), []string{junk}),
 		chromedp.Click(css("#restore-run")),
