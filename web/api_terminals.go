@@ -108,9 +108,10 @@ func (p *Panel) getTerminal(c *gin.Context) {
 	c.JSON(http.StatusOK, v)
 }
 
-// terminalOf checks in and turns it into a terminal configuration; old is
-// the stored configuration on a change, whose secrets a masked value keeps.
-func (p *Panel) terminalOf(in TerminalInput, old *punchbox.Terminal) (punchbox.Terminal, error) {
+// terminalOf checks in and turns it into a terminal configuration and a
+// stand-alone driver for it; old is the stored configuration on a change,
+// whose secrets a masked value keeps.
+func (p *Panel) terminalOf(in TerminalInput, old *punchbox.Terminal) (punchbox.Terminal, drivers.Terminal, error) {
 	t := punchbox.Terminal{
 		ID: strings.TrimSpace(in.ID), Name: strings.TrimSpace(in.Name), Kind: punchbox.TerminalKind(in.Kind),
 		Address: strings.TrimSpace(in.Address), Zone: strings.TrimSpace(in.Zone), Options: in.Options, Enabled: true,
@@ -120,7 +121,7 @@ func (p *Panel) terminalOf(in TerminalInput, old *punchbox.Terminal) (punchbox.T
 	}
 	if old != nil {
 		if t.ID != "" && t.ID != old.ID {
-			return t, badField("id", "a terminal's id cannot change; add a new terminal instead")
+			return t, nil, badField("id", "a terminal's id cannot change; add a new terminal instead")
 		}
 		t.ID = old.ID
 		for k, v := range t.Options {
@@ -131,27 +132,25 @@ func (p *Panel) terminalOf(in TerminalInput, old *punchbox.Terminal) (punchbox.T
 	}
 	switch {
 	case !punchbox.ValidName(t.ID):
-		return t, badField("id", "want 1 to %d of a-z, 0-9 and '-', e.g. gate-a", punchbox.MaxNameLen)
+		return t, nil, badField("id", "want 1 to %d of a-z, 0-9 and '-', e.g. gate-a", punchbox.MaxNameLen)
 	case !t.Kind.Valid():
-		return t, badField("kind", "want one of %s", kindList())
+		return t, nil, badField("kind", "want one of %s", kindList())
 	case t.Address == "":
-		return t, badField("address", "required")
+		return t, nil, badField("address", "required")
 	case len(t.Name) > 100:
-		return t, badField("name", "at most 100 characters")
+		return t, nil, badField("name", "at most 100 characters")
 	case len(t.Address) > 255:
-		return t, badField("address", "at most 255 characters")
+		return t, nil, badField("address", "at most 255 characters")
 	}
 	if t.Zone != "" {
 		if _, err := time.LoadLocation(t.Zone); err != nil {
-			return t, badField("zone", "unknown time zone %q: want an IANA name such as Europe/Berlin", t.Zone)
+			return t, nil, badField("zone", "unknown time zone %q: want an IANA name such as Europe/Berlin", t.Zone)
 		}
 	}
-	// Build the driver once, without I/O, so that its own checks of the
-	// address and options answer before anything is stored.
-	if _, err := p.probeDriver(t); err != nil {
-		return t, err
-	}
-	return t, nil
+	// Build the driver, without I/O, so that its own checks of the address
+	// and options answer before anything is stored.
+	d, err := p.probeDriver(t)
+	return t, d, err
 }
 
 func kindList() string {
@@ -191,7 +190,7 @@ func (p *Panel) createTerminal(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	t, err := p.terminalOf(in, nil)
+	t, _, err := p.terminalOf(in, nil)
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -221,7 +220,7 @@ func (p *Panel) updateTerminal(c *gin.Context) {
 		p.fail(c, fmt.Errorf("terminal %q: %w", c.Param("id"), err))
 		return
 	}
-	t, err := p.terminalOf(in, &old)
+	t, _, err := p.terminalOf(in, &old)
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -309,12 +308,7 @@ func (p *Panel) testNewTerminal(c *gin.Context) {
 	if in.ID == "" {
 		in.ID = "new-terminal" // the id does not matter for a test
 	}
-	t, err := p.terminalOf(in, nil)
-	if err != nil {
-		p.fail(c, err)
-		return
-	}
-	d, err := p.probeDriver(t)
+	_, d, err := p.terminalOf(in, nil)
 	if err != nil {
 		p.fail(c, err)
 		return
