@@ -11,7 +11,6 @@ import (
 	"github.com/punchbox/punchbox/cmd/punchbox/internal/config"
 	"github.com/punchbox/punchbox/cmd/punchbox/internal/datadir"
 	"github.com/punchbox/punchbox/cmd/punchbox/internal/readiness"
-	"github.com/punchbox/punchbox/internal/sysinfo"
 	"github.com/punchbox/punchbox/store"
 )
 
@@ -46,13 +45,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer db.Close()
-	clock := sysinfo.ReadClock()
-	in := readiness.Input{Config: cfg, Store: db, Version: version, Clock: readiness.Clock{Known: clock.Known, Synced: clock.Synced},
-		Supervised: unitInstalled(), CertFile: cfg.Web.CertFile, Generated: cfg.Web.CertFile == "" && !cfg.Web.InsecureHTTP}
-	if in.Generated {
-		in.CertFile = filepath.Join(cfg.DataDir, "tls", "cert.pem")
-	}
-	checks := readiness.Run(ctx, in)
+	checks := readiness.Run(ctx, readinessInput(cfg, db, unitInstalled()))
 	failed := 0
 	for _, c := range checks {
 		if !c.OK {
