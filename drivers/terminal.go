@@ -37,6 +37,33 @@ type DeliveryChecker interface {
 	Delivered(ctx context.Context, ids []string) (bool, error)
 }
 
+// MaxRejectedRaw bounds the bytes kept of one rejected record.
+const MaxRejectedRaw = 256
+
+// Rejected is a record a terminal sent that cannot be a punch: a time that
+// is no date (0, erased flash), a PIN with control characters, bytes of no
+// known record form. It is never published as a punch; it is set aside,
+// counted and kept raw (at most MaxRejectedRaw bytes) for inspection, and
+// shown on the terminal's page, while the terminal's good records go on.
+type Rejected struct {
+	TerminalID string
+	Serial     string          // the terminal's serial number; "" when not known yet
+	Source     punchbox.Source // pull (a log record) or live (a realtime event)
+	Reason     string          // why, for a person: "time 0xffffffff is not a date"
+	Raw        []byte          // the record as the terminal sent it, cut at MaxRejectedRaw
+	Received   time.Time       // the box's clock when it was read
+}
+
+// RejectKeeper is implemented by a Sink that keeps rejected records. Drivers
+// hand it what they set aside before they go on with the good records.
+// Reject is idempotent on the terminal and the raw bytes: the same bad
+// record read again (a whole log read twice) is kept once, its last-seen
+// time updated. A Sink without it loses nothing a punch needs: drivers then
+// only count and log what they set aside.
+type RejectKeeper interface {
+	Reject(ctx context.Context, recs []Rejected) error
+}
+
 // Cursor is what a driver remembers about a terminal's log between passes
 // and across restarts.
 type Cursor struct {

@@ -19,6 +19,8 @@ type Sink struct {
 	order   []string
 	puts    int
 	changed chan struct{}
+
+	rejected []drivers.Rejected
 }
 
 // Put implements drivers.Sink.
@@ -90,6 +92,35 @@ func (s *Sink) Has(id string) bool {
 	defer s.mu.Unlock()
 	_, ok := s.byID[id]
 	return ok
+}
+
+// Reject implements drivers.RejectKeeper: it keeps every record, once per
+// terminal and raw bytes, as the store does.
+func (s *Sink) Reject(_ context.Context, recs []drivers.Rejected) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range recs {
+		if !slices.ContainsFunc(s.rejected, func(o drivers.Rejected) bool {
+			return o.TerminalID == r.TerminalID && string(o.Raw) == string(r.Raw)
+		}) {
+			r.Raw = slices.Clone(r.Raw)
+			s.rejected = append(s.rejected, r)
+		}
+	}
+	if s.changed != nil {
+		select {
+		case s.changed <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Rejected returns the distinct rejected records, in the order first seen.
+func (s *Sink) Rejected() []drivers.Rejected {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.rejected)
 }
 
 // State is an in-memory drivers.StateStore.
@@ -171,7 +202,8 @@ func (r *Reporter) LastInfo() drivers.Info {
 }
 
 var (
-	_ drivers.Sink       = (*Sink)(nil)
-	_ drivers.StateStore = (*State)(nil)
-	_ drivers.Reporter   = (*Reporter)(nil)
+	_ drivers.Sink         = (*Sink)(nil)
+	_ drivers.RejectKeeper = (*Sink)(nil)
+	_ drivers.StateStore   = (*State)(nil)
+	_ drivers.Reporter     = (*Reporter)(nil)
 )

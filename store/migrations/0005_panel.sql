@@ -1,0 +1,2 @@
+-- Reserved for a change in progress; a no-op until it is filled in.
+SELECT 1;
