@@ -67,7 +67,11 @@ func New(cfg punchbox.Terminal, deps Deps) (Terminal, error) {
 	if deps.Zone == nil {
 		deps.Zone = time.UTC
 	}
-	t, err := f(cfg, deps)
+	var t Terminal
+	err := Guard(func() (err error) { // a factory's crash is the terminal's error
+		t, err = f(cfg, deps)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("terminal %s: %w", cfg.ID, err)
 	}

@@ -41,6 +41,9 @@ type entry struct {
 	// logged is the state and error last logged, so that repeats of the
 	// same failure go to Debug.
 	logged string
+	// panicked is the last panic logged with its stack, so that a driver
+	// crashing the same way at every attempt logs its stack once.
+	panicked string
 }
 
 // NewSupervisor returns an idle supervisor building terminals with deps.
@@ -199,19 +202,30 @@ func (s *Supervisor) loop(ctx context.Context, e *entry) {
 	for attempt := 0; ; attempt++ {
 		s.setState(e, StateConnecting, nil, time.Time{})
 		began := s.deps.Now()
-		err := e.term.Run(ctx)
+		err := runGuarded(ctx, e.term)
+		var pe *PanicError
+		crashed := errors.As(err, &pe)
+		if crashed {
+			s.logPanic(e, pe)
+			err = fmt.Errorf("driver %w", err)
+		}
 		if ctx.Err() != nil {
 			return
 		}
 		if err == nil {
 			err = errors.New("link ended without an error")
 		}
-		if s.deps.Now().Sub(began) >= s.stable {
+		if s.deps.Now().Sub(began) >= s.stable && !crashed {
 			attempt = 0
 		}
 		wait := s.backoff.Delay(attempt)
 		state := StateOffline
-		if IsPermanent(err) {
+		switch {
+		case crashed:
+			// A bug, not a link failure: shown as an error, retried with a
+			// growing backoff that a crash never resets.
+			state = StateError
+		case IsPermanent(err):
 			state, wait = StateError, s.backoff.Max
 		}
 		s.setState(e, state, err, s.deps.Now().Add(wait))

@@ -3,6 +3,7 @@ package drivers_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/punchbox/punchbox"
 	"github.com/punchbox/punchbox/drivers"
+	"github.com/punchbox/punchbox/internal/eventually"
 )
 
 // fakeTerminal runs RunFunc; the fake kind builds one per config from the
@@ -59,13 +61,7 @@ func setFake(id string, run func(ctx context.Context, report drivers.Reporter) e
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	eventually.True(t, what, cond)
 }
 
 func TestRegistry(t *testing.T) {
@@ -210,5 +206,92 @@ func TestPermanent(t *testing.T) {
 	}
 	if !drivers.IsPermanent(errors.Join(errors.New("y"), err)) {
 		t.Error("wrapped permanent not found")
+	}
+}
+
+// safeBuffer is a log destination for concurrent writers.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *safeBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// TestSupervisorRecoversPanic: a driver that panics (as a terminal's lie
+// once made one do, with "makeslice: cap out of range" on 32-bit ARM) is
+// that terminal's error: the supervisor keeps running, the other terminals
+// stay online, the crashed one is retried with backoff, and its stack is
+// logged once however often it crashes.
+func TestSupervisorRecoversPanic(t *testing.T) {
+	var crashes atomic.Int32
+	announced := -1 // a size from outside, trusted
+	setFake("crashy", func(ctx context.Context, r drivers.Reporter) error {
+		crashes.Add(1)
+		r.State(drivers.StateOnline, nil)
+		_ = make([]byte, 0, announced)
+		return nil
+	})
+	setFake("steady", func(ctx context.Context, r drivers.Reporter) error {
+		r.State(drivers.StateOnline, nil)
+		<-ctx.Done()
+		return nil
+	})
+	var logs safeBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := drivers.NewSupervisor(drivers.Deps{}, log)
+	s.SetBackoff(drivers.Backoff{Base: time.Millisecond, Max: 4 * time.Millisecond})
+	for _, id := range []string{"crashy", "steady"} {
+		if err := s.Set(punchbox.Terminal{ID: id, Kind: fakeKind, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+
+	waitFor(t, "three crashes", func() bool { return crashes.Load() >= 3 })
+	waitFor(t, "crashy in error", func() bool {
+		h, _ := s.Health("crashy")
+		return h.State == drivers.StateError
+	})
+	h, _ := s.Health("crashy")
+	if !strings.Contains(h.LastError, "driver crashed") || !strings.Contains(h.LastError, "makeslice") {
+		t.Errorf("last error %q: want the crash named", h.LastError)
+	}
+	if h, _ := s.Health("steady"); h.State != drivers.StateOnline {
+		t.Errorf("the other terminal is %s, want online", h.State)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("supervisor: %v", err)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "level=ERROR msg=\"terminal driver crashed"); n != 1 {
+		t.Errorf("%d error lines with a stack for %d identical crashes, want 1:\n%s", n, crashes.Load(), out)
+	}
+	if !strings.Contains(out, "supervise_test.go") {
+		t.Error("the logged stack does not show where the driver crashed")
+	}
+	if n := strings.Count(out, "level=DEBUG msg=\"terminal driver crashed again"); n < 2 {
+		t.Errorf("%d debug lines for the repeats, want at least 2", n)
+	}
+}
+
+// TestNewRecoversPanic: a factory that panics is an error of that terminal.
+func TestNewRecoversPanic(t *testing.T) {
+	drivers.Register("panics-test", func(cfg punchbox.Terminal, deps drivers.Deps) (drivers.Terminal, error) {
+		var m map[string]int
+		m[cfg.ID] = 1
+		return nil, nil
+	})
+	_, err := drivers.New(punchbox.Terminal{ID: "p", Kind: "panics-test"}, drivers.Deps{})
+	var pe *drivers.PanicError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "terminal p: crashed: assignment to entry in nil map") {
+		t.Fatalf("New = %v, want the crash as an error", err)
 	}
 }

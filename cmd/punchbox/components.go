@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/punchbox/punchbox/drivers"
 )
 
 // stopBudget is how long the service waits for its components to return once
@@ -37,7 +39,9 @@ func runComponents(ctx context.Context, budget time.Duration, stopping func(), c
 	}
 	for _, c := range cs {
 		g.Go(func() error {
-			err := c.run(gctx)
+			// A panic in a component is a failure like any other (exit 1,
+			// restarted by systemd), never Go's exit 2 of a bad configuration.
+			err := drivers.Guard(func() error { return c.run(gctx) })
 			mu.Lock()
 			delete(running, c.name)
 			mu.Unlock()

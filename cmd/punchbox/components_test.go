@@ -32,6 +32,14 @@ func TestRunComponents(t *testing.T) {
 			waiter("web"),
 			{"uplink", func(context.Context) error { return nil }},
 		}, "uplink: stopped while the service was running", errStoppedEarly},
+		{"a crash stops the others and is named", false, []component{
+			waiter("web"),
+			{"uplink", func(context.Context) error {
+				var m map[string]int
+				m["batch"]++
+				return nil
+			}},
+		}, "uplink: crashed: assignment to entry in nil map", nil},
 		{"a component that ignores the stop is named", true, []component{
 			waiter("web"),
 			{"stuck", func(context.Context) error { time.Sleep(time.Hour); return nil }},

@@ -10,8 +10,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // a box image may have no zoneinfo; zones must still load
+
+	"github.com/punchbox/punchbox/drivers"
 )
 
 // version is set at build time: -ldflags "-X main.version=...".
@@ -24,7 +27,18 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	code := exitFailure
+	func() {
+		// A crash exits 1, as any runtime failure: Go's own exit status for
+		// a panic is 2, the code of a bad configuration, which systemd is
+		// told means "do not hurry to restart".
+		defer func() {
+			if v := recover(); v != nil {
+				fmt.Fprintf(os.Stderr, "punchbox: crashed: %v\n%s", v, debug.Stack())
+			}
+		}()
+		code = run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv)
+	}()
 	stop()
 	os.Exit(code)
 }
@@ -74,6 +88,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 		return exitUsage
 	default:
 		fmt.Fprintf(stderr, "punchbox %s: %v\n", cmd.name, err)
+		var pe *drivers.PanicError
+		if errors.As(err, &pe) {
+			fmt.Fprintf(stderr, "%s", pe.Stack)
+		}
 		return exitFailure
 	}
 }
