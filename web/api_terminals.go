@@ -96,7 +96,9 @@ func (p *Panel) terminalView(ctx context.Context, id string) (TerminalView, erro
 		return TerminalView{}, fmt.Errorf("terminal %q: %w", id, err)
 	}
 	h, ok := p.d.Terminals.Health(id)
-	return terminalView(t, h, ok), nil
+	v := terminalView(t, h, ok)
+	_, v.SetAside, err = p.d.Store.RejectedRecords(ctx, id, 0)
+	return v, err
 }
 
 func (p *Panel) getTerminal(c *gin.Context) {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/punchbox/punchbox"
+	"github.com/punchbox/punchbox/drivers"
 	"github.com/punchbox/punchbox/store"
 )
 
@@ -86,6 +88,35 @@ func TestBrowserManagePages(t *testing.T) {
 	do("setting good", chromedp.SetValue(css("#s-0"), "90"),
 		chromedp.Click(css("#save-settings")),
 		chromedp.WaitVisible(css(`#s-0[data-initial="90"]`)))
+
+	// Records a terminal sent that could not be punches: counted on the
+	// terminals page, listed raw in a dialog, forgotten by an admin.
+	ctx := context.Background()
+	if err := h.db.CreateTerminal(ctx, punchbox.Terminal{ID: "gate-x", Name: "Gate X", Kind: punchbox.KindZK, Address: "192.0.2.9:4370"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.Reject(ctx, []drivers.Rejected{
+		{TerminalID: "gate-x", Serial: "SN-X", Source: punchbox.SourcePull, Reason: "time 0xffffffff is not a date", Raw: []byte{0xff, 0xff, 0xff, 0xff}},
+		{TerminalID: "gate-x", Serial: "SN-X", Source: punchbox.SourceLive, Reason: "pin with control characters", Raw: []byte("<b>1\x1b")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	do("set aside", chromedp.Navigate(base+"/terminals"), chromedp.WaitVisible(css(`tr[data-terminal="gate-x"] button[data-action="rejected"]`)))
+	if got := text(`tr[data-terminal="gate-x"] button[data-action="rejected"]`); got != "2 set aside" {
+		t.Errorf("the terminals page says %q", got)
+	}
+	do("set aside dialog", chromedp.Click(css(`tr[data-terminal="gate-x"] button[data-action="rejected"]`)),
+		chromedp.WaitVisible(css(`#rejected-table tbody tr:nth-child(2)`)))
+	if got := text("#rejected-table tbody"); !strings.Contains(got, "time 0xffffffff is not a date") || !strings.Contains(got, "ffffffff") || !strings.Contains(got, "3c623e311b") {
+		t.Errorf("the dialog lists %q", got)
+	}
+	shot("terminals-set-aside.png")
+	do("set aside forget", chromedp.Click(css("#rejected-clear")),
+		chromedp.WaitVisible(css(`#flash:not(:empty)`)),
+		chromedp.WaitVisible(css(`tr[data-terminal="gate-x"]`)))
+	if n, _ := h.db.RejectedCounts(ctx); n["gate-x"] != 0 {
+		t.Errorf("after forgetting, %d records kept", n["gate-x"])
+	}
 
 	// A backup through the button: the list grows without a manual reload.
 	do("backup", chromedp.Navigate(base+"/backups"), chromedp.WaitVisible(css("#backup-now")),

@@ -74,6 +74,7 @@ func (p *Panel) table() []route {
 		p.jobRoutes(),
 		p.liveRoutes(),
 		p.terminalRoutes(),
+		p.rejectedRoutes(),
 		p.punchRoutes(),
 		p.employeeRoutes(),
 		p.attendanceRoutes(),

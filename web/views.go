@@ -75,6 +75,9 @@ type TerminalView struct {
 	Enabled bool           `json:"enabled"`
 	Options map[string]any `json:"options,omitempty"` // the kind's settings; secrets are masked
 	Health  HealthView     `json:"health"`
+	// SetAside counts the records the terminal sent that could not be
+	// punches, kept raw (GET /api/v1/terminals/{id}/rejected).
+	SetAside int `json:"set_aside"`
 }
 
 // HealthView is the live state of a terminal's link.
@@ -144,10 +147,16 @@ func (p *Panel) terminalViews(ctx context.Context) ([]TerminalView, error) {
 	if err != nil {
 		return nil, err
 	}
+	aside, err := p.d.Store.RejectedCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]TerminalView, 0, len(ts))
 	for _, t := range ts {
 		h, ok := p.d.Terminals.Health(t.ID)
-		out = append(out, terminalView(t, h, ok))
+		v := terminalView(t, h, ok)
+		v.SetAside = aside[t.ID]
+		out = append(out, v)
 	}
 	return out, nil
 }

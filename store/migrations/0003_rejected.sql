@@ -3,10 +3,11 @@
 -- inspection and shown on the terminal's page, never published. One row per
 -- terminal and raw bytes; reading the same bad record again only moves
 -- last_seen. raw is at most 256 bytes; the store keeps a bounded number per
--- terminal, the oldest dropped first.
+-- terminal, the least recently seen dropped first, and forgets a terminal's
+-- records with the terminal.
 CREATE TABLE rejected (
     id          INTEGER PRIMARY KEY,
-    terminal_id TEXT    NOT NULL,
+    terminal_id TEXT    NOT NULL REFERENCES terminals (id) ON DELETE CASCADE,
     serial      TEXT    NOT NULL DEFAULT '',
     source      TEXT    NOT NULL,
     reason      TEXT    NOT NULL,

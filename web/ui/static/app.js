@@ -502,6 +502,47 @@
     });
   }
 
+  function showRejected(row) {
+    var dlg = $("#rejected-dialog");
+    var id = row.getAttribute("data-terminal");
+    var path = "/api/v1/terminals/" + encodeURIComponent(id) + "/rejected";
+    $("#rejected-terminal").textContent = row.getAttribute("data-name") || id;
+    var status = $("#rejected-status"), table = $("#rejected-table"), tbody = $("tbody", table);
+    status.textContent = "Reading…";
+    table.hidden = true;
+    tbody.replaceChildren();
+    var clear = $("#rejected-clear");
+    if (clear) {
+      clear.onclick = function () {
+        clear.disabled = true;
+        api("DELETE", path).then(function (res) {
+          clear.disabled = false;
+          if (!res.ok) { status.textContent = problem(res).message; return; }
+          flashAfterReload("Set-aside records of " + (row.getAttribute("data-name") || id) + " forgotten.");
+        });
+      };
+    }
+    if (dlg.showModal) { dlg.showModal(); } else { dlg.setAttribute("open", ""); }
+    api("GET", path).then(function (res) {
+      if (!res.ok) { status.textContent = problem(res).message; return; }
+      var recs = res.data.records || [];
+      if (!recs.length) { status.textContent = "Nothing set aside."; return; }
+      status.textContent = res.data.total + " records set aside" + (recs.length < res.data.total ? ", the " + recs.length + " seen last shown" : "") +
+        " (the box keeps the " + res.data.limit + " seen last).";
+      recs.forEach(function (r) {
+        var tr = document.createElement("tr");
+        [r.reason, r.source, r.raw, new Date(r.first_seen).toLocaleString(), new Date(r.last_seen).toLocaleString()].forEach(function (v, i) {
+          var td = document.createElement("td");
+          td.textContent = v;
+          if (i === 2) { td.className = "mono small break"; }
+          tr.appendChild(td);
+        });
+        tbody.appendChild(tr);
+      });
+      table.hidden = false;
+    });
+  }
+
   function initTerminals() {
     connectLive({ terminal: function (m) { updateTerminalRow(m.terminal); } });
     var editor = $("#terminal-editor"), form = $("#terminal-form");
@@ -579,6 +620,9 @@
       switch (btn.getAttribute("data-action")) {
       case "users":
         showUsers(row);
+        break;
+      case "rejected":
+        showRejected(row);
         break;
       case "edit":
         openEditor(row);
