@@ -67,7 +67,7 @@ func TestReject(t *testing.T) {
 		for batch := 0; batch < 3; batch++ {
 			recs := make([]drivers.Rejected, 700)
 			for i := range recs {
-				recs[i] = rejected("gate-a", fmt.Appendf(nil, "record %d-%d", batch, i), t0.Add(24*time.Hour + time.Duration(batch*1000+i)*time.Second))
+				recs[i] = rejected("gate-a", fmt.Appendf(nil, "record %d-%d", batch, i), t0.Add(24*time.Hour+time.Duration(batch*1000+i)*time.Second))
 			}
 			if err := db.Reject(ctx, recs); err != nil {
 				t.Fatal(err)
