@@ -285,13 +285,12 @@ func TestSupervisorRecoversPanic(t *testing.T) {
 // TestNewRecoversPanic: a factory that panics is an error of that terminal.
 func TestNewRecoversPanic(t *testing.T) {
 	drivers.Register("panics-test", func(cfg punchbox.Terminal, deps drivers.Deps) (drivers.Terminal, error) {
-		var m map[string]int
-		m[cfg.ID] = 1
-		return nil, nil
+		var ids []string
+		return nil, errors.New(ids[len(cfg.ID)])
 	})
 	_, err := drivers.New(punchbox.Terminal{ID: "p", Kind: "panics-test"}, drivers.Deps{})
 	var pe *drivers.PanicError
-	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "terminal p: crashed: assignment to entry in nil map") {
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "terminal p: crashed: runtime error: index out of range [1] with length 0") {
 		t.Fatalf("New = %v, want the crash as an error", err)
 	}
 }

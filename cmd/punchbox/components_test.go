@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -35,11 +36,11 @@ func TestRunComponents(t *testing.T) {
 		{"a crash stops the others and is named", false, []component{
 			waiter("web"),
 			{"uplink", func(context.Context) error {
-				var m map[string]int
-				m["batch"]++
-				return nil
+				var batches []int
+				seq := len(batches) + 3
+				return fmt.Errorf("batch %d", batches[seq])
 			}},
-		}, "uplink: crashed: assignment to entry in nil map", nil},
+		}, "uplink: crashed: runtime error: index out of range [3] with length 0", nil},
 		{"a component that ignores the stop is named", true, []component{
 			waiter("web"),
 			{"stuck", func(context.Context) error { time.Sleep(time.Hour); return nil }},
