@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -78,8 +80,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
-	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	} else {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
 	}
 	var err error
 	if db.r, err = sql.Open("sqlite", dsn(path, true)); err != nil {
@@ -99,7 +106,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			db.closeDBs()
 			return nil, err
 		}
-		if err := os.Chmod(path, 0o600); err != nil {
+		if err := makePrivate(path); err != nil {
 			db.closeDBs()
 			return nil, fmt.Errorf("open store: %w", err)
 		}
@@ -149,6 +156,28 @@ func dsn(path string, readOnly bool) string {
 		q.Set("_txlock", "immediate")
 	}
 	return path + "?" + q.Encode()
+}
+
+// createPrivate creates the database file 0600 unless it exists. SQLite
+// gives the -wal and -shm files it makes the mode of the database file, so
+// creating it private first keeps them private too, whatever the umask.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// makePrivate makes the database file and its side files 0600: a store
+// made by an older punchbox may have them readable by everyone.
+func makePrivate(path string) error {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Chmod(path+suffix, 0o600); err != nil && (suffix == "" || !errors.Is(err, fs.ErrNotExist)) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Path returns the database file's path.
