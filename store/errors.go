@@ -45,3 +45,12 @@ func classify(err error) error {
 	}
 	return err
 }
+
+// sqliteCode returns the primary SQLite result code in err's chain, or 0.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return 0
+	}
+	return se.Code() & 0xFF
+}

@@ -10,11 +10,16 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/punchbox/punchbox/internal/sysinfo"
 )
 
 // FileName is the database's name in the data directory.
@@ -85,7 +90,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 		if err := createPrivate(path); err != nil {
-			return nil, fmt.Errorf("open store: %w", err)
+			return nil, fmt.Errorf("open store: %w", explainFull(path, err))
 		}
 	}
 	var err error
@@ -104,7 +109,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.w.SetConnMaxLifetime(0)
 		if err := db.migrate(ctx); err != nil {
 			db.closeDBs()
-			return nil, err
+			return nil, explainFull(path, err)
 		}
 		if err := makePrivate(path); err != nil {
 			db.closeDBs()
@@ -116,7 +121,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		err := db.w.QueryRowContext(ctx, "SELECT max(last_seq, COALESCE((SELECT max(seq) FROM punches), 0)) FROM outbox").Scan(&db.lastSeq)
 		if err != nil {
 			db.closeDBs()
-			return nil, fmt.Errorf("open store: %w", err)
+			return nil, fmt.Errorf("open store: %w", explainFull(path, err))
 		}
 	} else if err := db.checkVersion(ctx); err != nil {
 		db.closeDBs()
@@ -156,6 +161,54 @@ func dsn(path string, readOnly bool) string {
 		q.Set("_txlock", "immediate")
 	}
 	return path + "?" + q.Encode()
+}
+
+// lowSpace is the free space below which an I/O error at open is taken for
+// a full disk: SQLite reports failing to grow the -shm file (32 KiB) as a
+// bare "disk I/O error (4874)".
+const lowSpace = 1 << 20
+
+// explainFull returns err, saying so when the disk holding the store is
+// full: ErrDiskFull, with the directory, its free space and what to do.
+func explainFull(path string, err error) error {
+	full := errors.Is(classify(err), ErrDiskFull) || errors.Is(err, syscall.ENOSPC)
+	if !full && sqliteCode(err) != sqlite3.SQLITE_IOERR {
+		return err
+	}
+	dir := filepath.Dir(path)
+	d := sysinfo.ReadDisk(dir)
+	var msg string
+	switch {
+	case d.Known && (full || d.Free < lowSpace):
+		msg = fmt.Sprintf("disk full: the disk holding %s has %s free; free space there and start again", dir, byteSize(d.Free))
+	case full:
+		msg = fmt.Sprintf("disk full: the disk holding %s is full; free space there and start again", dir)
+	default:
+		return err
+	}
+	return &fullError{msg: msg + " (" + strings.ReplaceAll(err.Error(), "\n", ": ") + ")", err: err}
+}
+
+// fullError is ErrDiskFull with the message explainFull made.
+type fullError struct {
+	msg string
+	err error
+}
+
+func (e *fullError) Error() string   { return e.msg }
+func (e *fullError) Unwrap() []error { return []error{ErrDiskFull, e.err} }
+
+// byteSize formats n bytes for people: 0 B, 12 KiB, 3.4 MiB.
+func byteSize(n uint64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%d KiB", n>>10)
+	case n < 1<<30:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
 
 // createPrivate creates the database file 0600 unless it exists. SQLite
