@@ -32,6 +32,11 @@ type Options struct {
 	Now      func() time.Time // the clock for created/updated stamps
 	// MaxGroup bounds the punches one group commit writes (default 20000).
 	MaxGroup int
+	// WALLimit is the size, in bytes, the write-ahead log is brought back
+	// to once a long read has let it grow (default 8 MiB); WALCheck is how
+	// often its size is looked at (default 10 s). See wal.go.
+	WALLimit int64
+	WALCheck time.Duration
 }
 
 // DB is an open store.
@@ -79,6 +84,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.MaxGroup <= 0 {
 		opts.MaxGroup = 20000
 	}
+	if opts.WALLimit <= 0 {
+		opts.WALLimit = defaultWALLimit
+	}
+	if opts.WALCheck <= 0 {
+		opts.WALCheck = defaultWALCheck
+	}
 	db := &DB{path: path, log: opts.Logger, now: opts.Now, ro: opts.ReadOnly, maxGroup: opts.MaxGroup,
 		puts: make(chan *putRequest), quit: make(chan struct{}), changed: make(chan struct{})}
 	if opts.ReadOnly {
@@ -100,7 +111,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	db.r.SetMaxOpenConns(3)
 	db.r.SetMaxIdleConns(3)
 	if !opts.ReadOnly {
-		if db.w, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+		if db.w, err = sql.Open("sqlite", dsn(path, false)+"&"+journalLimit(opts.WALLimit)); err != nil {
 			db.r.Close()
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
@@ -128,10 +139,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	if !opts.ReadOnly {
-		db.wg.Add(1)
+		db.wg.Add(2)
 		go func() {
 			defer db.wg.Done()
 			db.commitLoop()
+		}()
+		go func() {
+			defer db.wg.Done()
+			db.runWALKeeper(opts.WALLimit, opts.WALCheck)
 		}()
 	}
 	return db, nil
@@ -231,6 +246,11 @@ func makePrivate(path string) error {
 		}
 	}
 	return nil
+}
+
+// journalLimit is the writer's journal_size_limit, as a query parameter.
+func journalLimit(n int64) string {
+	return url.Values{"_pragma": {fmt.Sprintf("journal_size_limit(%d)", n)}}.Encode()
 }
 
 // Path returns the database file's path.
