@@ -19,6 +19,7 @@ var (
 	ErrAppendOnly   = errors.New("the audit log is append-only")
 	ErrDiskFull     = errors.New("disk full")
 	ErrDatabaseBusy = errors.New("database busy")
+	ErrDamaged      = errors.New("store is damaged")
 
 	ErrBadCredentials = errors.New("unknown user or wrong password")
 	ErrLastAdmin      = errors.New("the last admin cannot be removed or demoted")
@@ -35,6 +36,8 @@ func classify(err error) error {
 	switch se.Code() & 0xFF {
 	case sqlite3.SQLITE_FULL:
 		return errors.Join(ErrDiskFull, err)
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return errors.Join(ErrDamaged, err)
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return errors.Join(ErrDatabaseBusy, err)
 	case sqlite3.SQLITE_CONSTRAINT:

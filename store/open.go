@@ -10,16 +10,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
-
-	"github.com/punchbox/punchbox/internal/sysinfo"
 )
 
 // FileName is the database's name in the data directory.
@@ -37,6 +32,10 @@ type Options struct {
 	// often its size is looked at (default 10 s). See wal.go.
 	WALLimit int64
 	WALCheck time.Duration
+	// QuickCheck is the time PRAGMA quick_check may take at Open before
+	// anything is written (default 5 s; negative: no quick check). See
+	// integrity.go. A read-only Open makes no quick check.
+	QuickCheck time.Duration
 }
 
 // DB is an open store.
@@ -60,6 +59,11 @@ type DB struct {
 	changed  chan struct{} // closed and replaced whenever punches commit
 
 	lastWrite atomic.Pointer[WriteStatus]
+	damage    atomic.Pointer[Damage]      // nil while the store is sound
+	lastCheck atomic.Pointer[CheckResult] // the latest integrity check that passed
+
+	probeMu sync.Mutex
+	probed  time.Time // the latest health probe
 
 	received atomic.Int64 // punches handed to Put and committed, new or not
 	stored   atomic.Int64 // punches that were new
@@ -71,9 +75,13 @@ type WriteStatus struct {
 	At  time.Time // when it happened
 }
 
-// Open opens (creating it if needed) the database at path, applies pending
-// migrations in one transaction, and starts the group committer. It refuses
-// a database written by a newer punchbox.
+// Open opens (creating it if needed) the database at path, checks it for
+// damage, applies pending migrations in one transaction, and starts the
+// group committer. It refuses a database written by a newer punchbox, and a
+// damaged one (with a *Damage): its header is not SQLite's, the quick check
+// found damage, or damage was found earlier and recorded beside it. A
+// read-only Open refuses only a damaged header: it opens a store recorded
+// as damaged, with Damage set, so that what can still be read is.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -90,6 +98,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.WALCheck <= 0 {
 		opts.WALCheck = defaultWALCheck
 	}
+	if opts.QuickCheck == 0 {
+		opts.QuickCheck = defaultQuickCheck
+	}
 	db := &DB{path: path, log: opts.Logger, now: opts.Now, ro: opts.ReadOnly, maxGroup: opts.MaxGroup,
 		puts: make(chan *putRequest), quit: make(chan struct{}), changed: make(chan struct{})}
 	if opts.ReadOnly {
@@ -104,7 +115,22 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("open store: %w", explainFull(path, err))
 		}
 	}
-	var err error
+	damage, err := checkHeader(path, db.now())
+	if err == nil && damage == nil {
+		damage, err = readDamageFile(path)
+	}
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	case damage != nil && (!opts.ReadOnly || damage.By == FoundByHeader):
+		return nil, damage
+	case damage != nil:
+		db.damage.Store(damage)
+	}
+	fresh, err := fileSize(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	if db.r, err = sql.Open("sqlite", dsn(path, true)); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -118,6 +144,15 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.w.SetMaxOpenConns(1)
 		db.w.SetMaxIdleConns(1)
 		db.w.SetConnMaxLifetime(0)
+		if fresh > 0 && opts.QuickCheck > 0 {
+			if err := db.openCheck(ctx, opts.QuickCheck); err != nil {
+				db.closeDBs()
+				if d := db.Damage(); d != nil {
+					return nil, d
+				}
+				return nil, explainFull(path, err)
+			}
+		}
 		if err := db.migrate(ctx); err != nil {
 			db.closeDBs()
 			return nil, explainFull(path, err)
@@ -178,54 +213,6 @@ func dsn(path string, readOnly bool) string {
 	return path + "?" + q.Encode()
 }
 
-// lowSpace is the free space below which an I/O error at open is taken for
-// a full disk: SQLite reports failing to grow the -shm file (32 KiB) as a
-// bare "disk I/O error (4874)".
-const lowSpace = 1 << 20
-
-// explainFull returns err, saying so when the disk holding the store is
-// full: ErrDiskFull, with the directory, its free space and what to do.
-func explainFull(path string, err error) error {
-	full := errors.Is(classify(err), ErrDiskFull) || errors.Is(err, syscall.ENOSPC)
-	if !full && sqliteCode(err) != sqlite3.SQLITE_IOERR {
-		return err
-	}
-	dir := filepath.Dir(path)
-	d := sysinfo.ReadDisk(dir)
-	var msg string
-	switch {
-	case d.Known && (full || d.Free < lowSpace):
-		msg = fmt.Sprintf("disk full: the disk holding %s has %s free; free space there and start again", dir, byteSize(d.Free))
-	case full:
-		msg = fmt.Sprintf("disk full: the disk holding %s is full; free space there and start again", dir)
-	default:
-		return err
-	}
-	return &fullError{msg: msg + " (" + strings.ReplaceAll(err.Error(), "\n", ": ") + ")", err: err}
-}
-
-// fullError is ErrDiskFull with the message explainFull made.
-type fullError struct {
-	msg string
-	err error
-}
-
-func (e *fullError) Error() string   { return e.msg }
-func (e *fullError) Unwrap() []error { return []error{ErrDiskFull, e.err} }
-
-// byteSize formats n bytes for people: 0 B, 12 KiB, 3.4 MiB.
-func byteSize(n uint64) string {
-	switch {
-	case n < 1<<10:
-		return fmt.Sprintf("%d B", n)
-	case n < 1<<20:
-		return fmt.Sprintf("%d KiB", n>>10)
-	case n < 1<<30:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-}
-
 // createPrivate creates the database file 0600 unless it exists. SQLite
 // gives the -wal and -shm files it makes the mode of the database file, so
 // creating it private first keeps them private too, whatever the umask.
@@ -270,12 +257,28 @@ func (db *DB) Close() error {
 
 func (db *DB) closeDBs() error {
 	var errs []error
-	if db.w != nil {
+	if db.w != nil && db.Damage() != nil {
+		// The last connection to close checkpoints the WAL into the file,
+		// and nothing may write into a damaged one: a read-only connection,
+		// which cannot, closes last.
+		hold, err := sql.Open("sqlite", readOnlyURI(db.path))
+		if err == nil {
+			defer hold.Close()
+			var v int
+			hold.QueryRow("PRAGMA user_version").Scan(&v)
+		}
+	}
+	if db.w != nil && db.Damage() == nil {
 		// A clean checkpoint leaves the WAL empty, so the file alone is
 		// the whole database.
 		if _, err := db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 			db.log.Debug("checkpoint at close", "err", err)
 		}
+		errs = append(errs, db.w.Close())
+	}
+	if db.w != nil && db.Damage() != nil {
+		// Nothing writes into a damaged store, a checkpoint neither: the
+		// WAL stays as it is, beside the file.
 		errs = append(errs, db.w.Close())
 	}
 	errs = append(errs, db.r.Close())
@@ -287,19 +290,9 @@ func (db *DB) closeDBs() error {
 	return nil
 }
 
-// Healthy reports whether the database answers a query. It is cheap enough
-// for the service watchdog.
-func (db *DB) Healthy(ctx context.Context) error {
-	var one int
-	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	return nil
-}
-
-// LastWrite returns the outcome of the latest write of punches: a full
-// disk or read-only media show up here, and clear by themselves once a write
-// succeeds again.
+// LastWrite returns the outcome of the latest write of punches (or of the
+// health probe, see Healthy): a full disk, read-only media or damage show
+// up here; all but damage clear by themselves once a write succeeds again.
 func (db *DB) LastWrite() WriteStatus {
 	if s := db.lastWrite.Load(); s != nil {
 		return *s
@@ -308,6 +301,10 @@ func (db *DB) LastWrite() WriteStatus {
 }
 
 func (db *DB) noteWrite(err error) {
+	if errors.Is(err, ErrDamaged) && db.Damage() == nil {
+		db.markDamaged(&Damage{Found: db.now(), By: FoundByWrite, Detail: err.Error()}, true)
+		return // markDamaged noted it
+	}
 	prev := db.lastWrite.Load()
 	db.lastWrite.Store(&WriteStatus{Err: err, At: db.now()})
 	switch {
@@ -320,9 +317,14 @@ func (db *DB) noteWrite(err error) {
 	}
 }
 
+// writer returns the writing connection: ErrReadOnly for a read-only
+// store, the damage for a damaged one.
 func (db *DB) writer() (*sql.DB, error) {
 	if db.ro {
 		return nil, ErrReadOnly
+	}
+	if d := db.Damage(); d != nil {
+		return nil, d
 	}
 	return db.w, nil
 }

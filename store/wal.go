@@ -48,6 +48,9 @@ func (db *DB) runWALKeeper(limit int64, check time.Duration) {
 			return
 		case <-t.C:
 		}
+		if db.Damage() != nil {
+			continue // nothing writes into a damaged store, checkpoints neither
+		}
 		if err := k.keep(context.Background()); err != nil {
 			db.log.Debug("checkpoint the WAL", "err", err)
 		}
