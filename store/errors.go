@@ -20,6 +20,7 @@ var (
 	ErrDiskFull     = errors.New("disk full")
 	ErrDatabaseBusy = errors.New("database busy")
 	ErrDamaged      = errors.New("store is damaged")
+	ErrCannotWrite  = errors.New("store cannot write")
 
 	ErrBadCredentials = errors.New("unknown user or wrong password")
 	ErrLastAdmin      = errors.New("the last admin cannot be removed or demoted")

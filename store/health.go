@@ -33,13 +33,13 @@ func (db *DB) Healthy(ctx context.Context) error {
 	}
 	dir := filepath.Dir(db.path)
 	if d := sysinfo.ReadDisk(dir); d.Known && d.Free < lowSpace {
-		return fmt.Errorf("store cannot write: %w: %s free on the disk holding %s", ErrDiskFull, byteSize(d.Free), dir)
+		return fmt.Errorf("%w: %w: %s free on the disk holding %s", ErrCannotWrite, ErrDiskFull, byteSize(d.Free), dir)
 	}
 	if db.LastWrite().Err != nil {
 		db.probe(ctx)
 	}
 	if err := db.LastWrite().Err; err != nil {
-		return fmt.Errorf("store cannot write: %w", err)
+		return fmt.Errorf("%w: %w", ErrCannotWrite, err)
 	}
 	return nil
 }
