@@ -61,7 +61,7 @@ func (db *DB) Damage() *Damage { return db.damage.Load() }
 // (central's events, the metrics) sees writes fail.
 func (db *DB) markDamaged(d *Damage, logIt bool) {
 	d.Path = db.path
-	d.Detail = clip(d.Detail, maxDetail)
+	d.Detail = clip(strings.Join(strings.Fields(d.Detail), " "), maxDetail)
 	if !db.damage.CompareAndSwap(nil, d) {
 		return // the first damage found is the one reported
 	}
@@ -74,7 +74,9 @@ func (db *DB) markDamaged(d *Damage, logIt bool) {
 			db.log.Warn("record the damage beside the database", "err", err)
 		}
 	}
-	db.noteWrite(d)
+	// Writes fail from now on: the write status says so (markDamaged's own
+	// log line says it once).
+	db.lastWrite.Store(&WriteStatus{Err: d, At: db.now()})
 }
 
 func writeDamageFile(dbPath string, d *Damage) error {

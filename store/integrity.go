@@ -29,7 +29,7 @@ import (
 
 const (
 	defaultQuickCheck = 5 * time.Second
-	maxProblems       = 20 // problems asked of SQLite; the first say enough
+	maxProblems       = 100 // problems asked of SQLite; the first say enough
 )
 
 // CheckResult is the outcome of a quick or integrity check.
@@ -145,6 +145,8 @@ func (db *DB) checked(res CheckResult, err error, by string, logIt bool) error {
 		return fmt.Errorf("%s check: %w", res.Kind, err)
 	case err != nil:
 		detail = err.Error()
+	case len(res.Problems) > 3:
+		detail = fmt.Sprintf("%s; and %d more", strings.Join(res.Problems[:3], "; "), len(res.Problems)-3)
 	case len(res.Problems) > 0:
 		detail = strings.Join(res.Problems, "; ")
 	default:
@@ -175,8 +177,12 @@ func runCheck(ctx context.Context, conn *sql.DB, kind string, now func() time.Ti
 		if err := rows.Scan(&s); err != nil {
 			return res, err
 		}
-		if s != "ok" {
-			res.Problems = append(res.Problems, clip(s, maxDetail))
+		// A row may hold several lines, the first naming the database.
+		for _, line := range strings.Split(s, "\n") {
+			line = strings.TrimSpace(line)
+			if line != "ok" && line != "" && !strings.HasPrefix(line, "*** in database") {
+				res.Problems = append(res.Problems, clip(line, 256))
+			}
 		}
 	}
 	if err := rows.Err(); err != nil {
