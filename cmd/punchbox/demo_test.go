@@ -5,11 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/punchbox/punchbox/store"
 )
 
 // TestDemo runs "punchbox demo" as a new user would, and watches its
@@ -79,4 +83,68 @@ func tail(s string) string {
 		return s[len(s)-2000:]
 	}
 	return s
+}
+
+// TestDemoRefusesDataDir points the demo at a box's data directory: it is
+// refused, and nothing in it is touched.
+func TestDemoRefusesDataDir(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, store.FileName)
+	if err := os.WriteFile(db, []byte("the production store"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, keep := range []string{"--keep=false", "--keep=true"} {
+		code, _, errOut := runCmd(t, "demo", "--data-dir", dir, "--listen", "127.0.0.1:99999", keep) // an address that cannot be bound ends a demo that was not refused
+		if code != exitUsage || !strings.Contains(errOut, "not a demo data directory") || !strings.Contains(errOut, dir) {
+			t.Errorf("demo %s on a data directory: exit %d, %q; want it refused", keep, code, errOut)
+		}
+		if b, err := os.ReadFile(db); err != nil || string(b) != "the production store" {
+			t.Fatalf("the data directory was touched: %q, %v", b, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err == nil {
+			t.Fatal("the demo marked a directory it did not make")
+		}
+	}
+}
+
+// TestPrepareDemoDir: new and empty directories are used, one an earlier
+// demo made is emptied (or kept with --keep), each left with the marker.
+func TestPrepareDemoDir(t *testing.T) {
+	tests := []struct {
+		name      string
+		setup     func(dir string)
+		keep      bool
+		wantLeft  bool // the earlier run's file is still there
+		wantError bool
+	}{
+		{"absent", func(dir string) { os.Remove(dir) }, false, false, false},
+		{"empty", func(string) {}, false, false, false},
+		{"earlier demo", func(dir string) { os.WriteFile(filepath.Join(dir, demoMarker), nil, 0o600) }, false, false, false},
+		{"earlier demo kept", func(dir string) { os.WriteFile(filepath.Join(dir, demoMarker), nil, 0o600) }, true, true, false},
+		{"marker is a directory", func(dir string) { os.Mkdir(filepath.Join(dir, demoMarker), 0o700) }, false, true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "demo")
+			os.Mkdir(dir, 0o700)
+			tt.setup(dir)
+			left := filepath.Join(dir, "punchbox.db")
+			if _, err := os.Stat(dir); err == nil {
+				os.WriteFile(left, []byte("x"), 0o600)
+				if tt.name == "empty" {
+					os.Remove(left)
+				}
+			}
+			err := prepareDemoDir(dir, tt.keep)
+			if (err != nil) != tt.wantError {
+				t.Fatalf("prepareDemoDir = %v, want error %v", err, tt.wantError)
+			}
+			if _, err := os.Stat(left); (err == nil) != tt.wantLeft {
+				t.Errorf("the earlier file left: %v, want %v", err == nil, tt.wantLeft)
+			}
+			if fi, err := os.Lstat(filepath.Join(dir, demoMarker)); !tt.wantError && (err != nil || !fi.Mode().IsRegular()) {
+				t.Errorf("no marker after prepareDemoDir: %v", err)
+			}
+		})
+	}
 }
