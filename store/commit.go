@@ -79,11 +79,13 @@ func (db *DB) commitLoop() {
 			db.received.Add(int64(n))
 			db.stored.Add(inserted)
 		}
-		for _, req := range group {
-			req.done <- err
-		}
+		// Readers are woken before the writers are answered: once Put has
+		// returned, whoever waited on Changed has been told.
 		if inserted > 0 {
 			db.signal()
+		}
+		for _, req := range group {
+			req.done <- err
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/store"
 )
 
@@ -31,23 +32,15 @@ func TestDemo(t *testing.T) {
 		done <- run(ctx, []string{"demo", "--listen", freePort(t), "--data-dir", t.TempDir(), "--progress", "200ms", "--rate", "20"}, &out, &errOut, noEnv)
 	}()
 	line := regexp.MustCompile(`captured (\d+)  stored (\d+)  delivered (\d+)  backlog (\d+)  terminals online (\d)/3  broker (connected|not connected)`)
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		ok := false
+	eventually.OK(t, func() string {
 		for _, m := range line.FindAllStringSubmatch(out.String(), -1) {
 			n := func(i int) int { v, _ := strconv.Atoi(m[i]); return v }
 			if n(2) >= 40_000 && n(3) >= 40_000 && n(5) == 3 && m[6] == "connected" && n(1) > 40_000 {
-				ok = true
+				return ""
 			}
 		}
-		if ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the demo never stored and delivered the backlog:\n%s\n%s", tail(out.String()), errOut.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Sprintf("the demo never stored and delivered the backlog:\n%s\n%s", tail(out.String()), errOut.String())
+	})
 	for _, want := range []string{"panel        http://", "mosquitto_sub -h 127.0.0.1 -p", "canteen", "comm key 4321"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the banner lacks %q", want)
@@ -68,13 +61,8 @@ func TestDemo(t *testing.T) {
 		t.Errorf("sign-in with the banner's password: %d", resp.StatusCode)
 	}
 	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("demo exit %d: %s", code, errOut.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the demo did not stop")
+	if code := eventually.Recv(t, "the demo stops", done); code != 0 {
+		t.Fatalf("demo exit %d: %s", code, errOut.String())
 	}
 }
 
