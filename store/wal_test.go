@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -76,11 +77,34 @@ func TestWALShrinksAfterLongReader(t *testing.T) {
 	close(release)
 	wg.Wait()
 
+	// Writers go on, in parallel, while the keeper checkpoints: none of
+	// them waits on it or fails.
+	var writers sync.WaitGroup
+	for w := range 4 {
+		writers.Go(func() {
+			for b := range 20 {
+				batch := make([]punchbox.Punch, 50)
+				for j := range batch {
+					batch[j] = storetest.Punch(fmt.Sprint("w", w), b*50+j)
+				}
+				if err := db.Put(ctx, batch); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	writers.Wait()
+	n += 4 * 20 * 50
+
 	eventually.True(t, "the WAL shrinks back under its limit once the reader is gone", func() bool {
 		return walSize(t, path) <= limit
 	})
 	t.Logf("WAL grew to %d bytes behind the reader, shrank to %d", grown, walSize(t, path))
 	if got, err := db.CountPunches(ctx); err != nil || got != int64(n) {
 		t.Fatalf("%d punches (%v), want %d", got, err, n)
+	}
+	if res, err := db.CheckIntegrity(ctx); err != nil || !res.OK() {
+		t.Fatalf("integrity after the checkpoints: %+v, %v", res, err)
 	}
 }
