@@ -4,17 +4,22 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/punchbox/punchbox/cmd/punchbox/internal/config"
 	"github.com/punchbox/punchbox/cmd/punchbox/internal/readiness"
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/store"
 	"github.com/punchbox/punchbox/store/storetest"
 )
@@ -172,5 +177,72 @@ func TestCheckDamagedStore(t *testing.T) {
 				t.Error("check wrote into the damaged database file")
 			}
 		})
+	}
+}
+
+// TestRunningBoxFindsDamage damages the store under a running box, as the
+// daily check would find it: /healthz turns unhealthy, the health the
+// dashboard shows names the restore command with the newest backup, the
+// box stays alive for the watchdog, and writes are refused.
+func TestRunningBoxFindsDamage(t *testing.T) {
+	ctx := context.Background()
+	addr := freePort(t)
+	cfgPath := boxConfig(t, addr, "127.0.0.1:1")
+	dbPath, backup := damagedData(t, cfgPath, func(*testing.T, string) {})
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	apps := make(chan *app, 1)
+	var wg sync.WaitGroup
+	var runErr error
+	wg.Go(func() {
+		runErr = serveLoop(runCtx, &env{stdout: io.Discard, stderr: io.Discard, lookup: noEnv}, cfg, slog.New(slog.DiscardHandler), func(a *app) { apps <- a })
+	})
+	defer func() {
+		cancel()
+		wg.Wait()
+		if runErr != nil {
+			t.Errorf("serve: %v", runErr)
+		}
+	}()
+	a := eventually.Recv(t, "the box opens", apps)
+	c := &http.Client{Timeout: 10 * time.Second}
+	healthz := func() (int, string) {
+		t.Helper()
+		var code int
+		var body []byte
+		eventually.OK(t, func() string {
+			resp, err := c.Get("http://" + addr + "/healthz")
+			if err != nil {
+				return err.Error()
+			}
+			defer resp.Body.Close()
+			code = resp.StatusCode
+			body, _ = io.ReadAll(resp.Body)
+			return ""
+		})
+		return code, string(body)
+	}
+	if code, body := healthz(); code != 200 {
+		t.Fatalf("/healthz of a sound box = %d %q", code, body)
+	}
+
+	damages[0].damage(t, dbPath)
+	if _, err := a.db.CheckIntegrity(ctx); !errors.Is(err, store.ErrDamaged) {
+		t.Fatalf("integrity check = %v, want damage", err)
+	}
+	if code, body := healthz(); code != 503 || body != "unhealthy: store damaged\n" {
+		t.Errorf("/healthz of a damaged box = %d %q", code, body)
+	}
+	if err := a.healthy(ctx); !errors.Is(err, store.ErrDamaged) || !strings.Contains(err.Error(), "punchbox restore "+backup) {
+		t.Errorf("health = %v, want the damage and the restore of %s", err, backup)
+	}
+	if err := a.alive(ctx); err != nil {
+		t.Errorf("alive = %v: a damaged store is no reason for the watchdog to restart the box", err)
+	}
+	if err := a.db.Put(ctx, storetest.Punches(1, 1)); !errors.Is(err, store.ErrDamaged) {
+		t.Errorf("put = %v, want ErrDamaged", err)
 	}
 }
