@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,8 @@ type app struct {
 	components []component
 	restart    chan struct{} // the panel asks for a restart (to apply a restore)
 	restarting atomic.Bool
+	adviceOnce sync.Once
+	advice     string // how to restore the store, once it is damaged
 }
 
 // errRestart ends run when the panel asked for a restart.
@@ -200,7 +203,10 @@ func (a *app) openCentral(ctx context.Context) error {
 func (a *app) healthy(ctx context.Context) error {
 	serr := a.db.Healthy(ctx)
 	if errors.Is(serr, store.ErrDamaged) {
-		serr = fmt.Errorf("%w; %s", serr, readiness.RestoreAdvice(a.cfg.DataDir))
+		// Worked out once: no backup is taken of a damaged store, and
+		// /healthz may be asked often.
+		a.adviceOnce.Do(func() { a.advice = readiness.RestoreAdvice(a.cfg.DataDir) })
+		serr = fmt.Errorf("%w; %s", serr, a.advice)
 	}
 	return errors.Join(a.dir.Healthy(ctx), serr, a.srv.Healthy(ctx))
 }
