@@ -97,6 +97,10 @@ func (db *DB) backup(ctx context.Context, w io.Writer, meta BackupMeta, tmpDir s
 		return Manifest{}, ErrClosed
 	default:
 	}
+	if d := db.Damage(); d != nil {
+		// A backup of it would be damaged too, and rotate the good ones out.
+		return Manifest{}, d
+	}
 	snap, err := db.snapshot(ctx, tmpDir)
 	if err != nil {
 		return Manifest{}, err

@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -208,4 +210,71 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkChecks1M times the checks for damage on a store of 1,000,000
+// punches (about 300 MB): the quick check made at every start, and the
+// full integrity check made in the background.
+func BenchmarkChecks1M(b *testing.B) {
+	db, err := store.Open(context.Background(), million(b), store.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	b.Run("quick", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if res, err := db.QuickCheck(ctx, time.Hour); err != nil || !res.OK() {
+				b.Fatalf("%+v, %v", res, err)
+			}
+		}
+	})
+	b.Run("integrity", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if res, err := db.CheckIntegrity(ctx); err != nil || !res.OK() {
+				b.Fatalf("%+v, %v", res, err)
+			}
+		}
+	})
+}
+
+// BenchmarkPutDuringIntegrityCheck measures a live punch's Put on a store
+// of 1,000,000 punches while the full integrity check runs beside it, and
+// reports the median and 99th percentile: the check must not starve the
+// writer.
+func BenchmarkPutDuringIntegrityCheck(b *testing.B) {
+	path := filepath.Join(b.TempDir(), store.FileName)
+	storetest.CopyMillion(b, path)
+	db, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	checks := make(chan error, 1)
+	go func() {
+		var err error
+		for ctx.Err() == nil && err == nil {
+			_, err = db.CheckIntegrity(ctx)
+		}
+		checks <- err
+	}()
+	lat := make([]time.Duration, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := []punchbox.Punch{storetest.Punch("1", i)}
+		t0 := time.Now()
+		if err := db.Put(ctx, p); err != nil {
+			b.Fatal(err)
+		}
+		lat[i] = time.Since(t0)
+	}
+	b.StopTimer()
+	cancel()
+	if err := <-checks; err != nil && !errors.Is(err, context.Canceled) {
+		b.Fatal(err)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 }

@@ -22,6 +22,9 @@ func (db *DB) Put(ctx context.Context, punches []punchbox.Punch) error {
 	if db.ro {
 		return ErrReadOnly
 	}
+	if d := db.Damage(); d != nil {
+		return d
+	}
 	for i := range punches {
 		if err := punches[i].Validate(); err != nil {
 			return fmt.Errorf("%w: punch %d of %d: %w", ErrInvalid, i+1, len(punches), err)
@@ -76,11 +79,13 @@ func (db *DB) commitLoop() {
 			db.received.Add(int64(n))
 			db.stored.Add(inserted)
 		}
-		for _, req := range group {
-			req.done <- err
-		}
+		// Readers are woken before the writers are answered: once Put has
+		// returned, whoever waited on Changed has been told.
 		if inserted > 0 {
 			db.signal()
+		}
+		for _, req := range group {
+			req.done <- err
 		}
 	}
 }
@@ -95,6 +100,9 @@ const insertPunch = `INSERT INTO punches
 // insert writes a group of Puts in one transaction and returns how many
 // punches were new.
 func (db *DB) insert(group []*putRequest) (int64, error) {
+	if d := db.Damage(); d != nil {
+		return 0, d
+	}
 	ctx := context.Background() // a commit, once begun, completes
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {

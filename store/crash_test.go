@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/punchbox/punchbox"
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/store"
 )
 
@@ -72,12 +73,14 @@ func crashChild(path, round string) {
 			}
 		}()
 	}
+	// After each commit, as the uplink does.
 	for {
+		changed := db.Changed()
 		b, err := db.Backlog(ctx)
 		if err == nil && b.LastSeq > 0 {
 			db.MarkDelivered(ctx, b.DeliveredSeq+int64(rand.IntN(int(b.LastSeq-b.DeliveredSeq)+1)))
 		}
-		time.Sleep(time.Millisecond)
+		<-changed
 	}
 }
 
@@ -113,25 +116,36 @@ func TestCrashSafety(t *testing.T) {
 			}
 			close(lines)
 		}()
-		select {
-		case l := <-lines:
-			if l != "ready" {
-				t.Fatalf("round %d: child said %q; stderr: %s", round, l, stderr.String())
-			}
-		case <-time.After(time.Minute):
-			t.Fatalf("round %d: child did not start; stderr: %s", round, stderr.String())
+		if l := eventually.Recv(t, "the child starts", lines); l != "ready" {
+			t.Fatalf("round %d: child said %q; stderr: %s", round, l, stderr.String())
 		}
-		time.Sleep(time.Duration(10+rand.IntN(200)) * time.Millisecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		cmd.Wait()
-		got := 0
-		for l := range lines {
+		// Kill at a random moment of the writing: once the child has
+		// acknowledged a random number of punches, with its writers in
+		// the middle of their next batches.
+		got, kill := 0, 1+rand.IntN(4000)
+		ack := func(l string) {
 			if len(l) == 32 { // a partial last line is not an acknowledgement
 				acked[l] = true
 				got++
 			}
+		}
+		for got < kill {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("round %d: child ended; stderr: %s", round, stderr.String())
+				}
+				ack(l)
+			case <-time.After(eventually.Hung):
+				t.Fatalf("round %d: child stopped writing; stderr: %s", round, stderr.String())
+			}
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		cmd.Wait()
+		for l := range lines {
+			ack(l)
 		}
 		if stderr.Len() > 0 {
 			t.Fatalf("round %d: child failed: %s", round, stderr.String())

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/punchbox/punchbox"
 	"github.com/punchbox/punchbox/store"
@@ -35,15 +37,28 @@ func smallDisk(t *testing.T, size string) string {
 // ErrDiskFull (so drivers do not acknowledge), the write status says why,
 // and once space is freed the same punches go in with nothing lost.
 func TestDiskFull(t *testing.T) {
-	dir := smallDisk(t, "3m")
+	dir := smallDisk(t, "4m")
 	ctx := context.Background()
 	// Ballast that the test deletes to free space, as an admin would.
 	ballast := filepath.Join(dir, "ballast")
-	if err := os.WriteFile(ballast, make([]byte, 1<<20), 0o600); err != nil {
+	if err := os.WriteFile(ballast, make([]byte, 2<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, store.FileName)
-	db := storetest.OpenAt(t, path)
+	// A clock that moves a minute at each look, so that the health check
+	// may probe whenever it is asked.
+	var tick atomic.Int64
+	now := func() time.Time {
+		return time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC).Add(time.Duration(tick.Add(1)) * time.Minute)
+	}
+	db, err := store.Open(ctx, path, store.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Healthy(ctx); err != nil {
+		t.Fatalf("Healthy before the disk filled: %v", err)
+	}
 
 	stored := map[string]bool{}
 	var failed []punchbox.Punch
@@ -70,7 +85,11 @@ func TestDiskFull(t *testing.T) {
 	if ws := db.LastWrite(); !errors.Is(ws.Err, store.ErrDiskFull) || ws.At.IsZero() {
 		t.Fatalf("last write = %+v, want disk full", ws)
 	}
-	if err := db.Healthy(ctx); err != nil {
+	// The store cannot write, and its health says so (reads still work).
+	if err := db.Healthy(ctx); !errors.Is(err, store.ErrDiskFull) {
+		t.Errorf("Healthy on a full disk = %v, want ErrDiskFull", err)
+	}
+	if _, err := db.Backlog(ctx); err != nil {
 		t.Errorf("reads fail on a full disk: %v", err)
 	}
 	// Everything acknowledged is there; nothing of the failed batch is.
@@ -83,6 +102,10 @@ func TestDiskFull(t *testing.T) {
 
 	if err := os.Remove(ballast); err != nil {
 		t.Fatal(err)
+	}
+	// Healthy again as soon as the store can write, before any punch.
+	if err := db.Healthy(ctx); err != nil {
+		t.Errorf("Healthy after space was freed = %v, want nil", err)
 	}
 	if err := db.Put(ctx, failed); err != nil {
 		t.Fatalf("Put after space was freed: %v", err)

@@ -12,6 +12,14 @@
 // the uplink reads the outbox in order and marks what central acknowledged,
 // and the panel queries. Changed wakes readers when punches commit.
 //
+// A damaged database is noticed and never written: Open checks the header
+// and runs a bounded quick check before anything is written, Checker runs
+// the full integrity check in the background, and damage found either way
+// makes every write fail with ErrDamaged (see Damage), Healthy say so, and
+// is recorded beside the database until a backup is restored. Healthy also
+// says when the store cannot write (a full disk). The write-ahead log is
+// brought back to size after long reads (wal.go).
+//
 // Backups are consistent snapshots taken while writes go on, with a
 // manifest; Restore verifies a backup completely before it swaps it in
 // atomically; Scheduler takes them daily and keeps the newest.

@@ -7,20 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/punchbox/punchbox"
 	"modernc.org/sqlite"
 )
 
-// Limits on employee fields. Rosters come from the panel, central and CSV
-// files: everything is checked before anything is written.
-const (
-	MaxEmployeeNameLen = 100 // bytes of UTF-8
-	MaxCardLen         = 20  // decimal digits
-	maxQueryLen        = 100 // bytes of an EmployeeFilter.Query
-)
+// maxQueryLen bounds an EmployeeFilter.Query, in bytes.
+const maxQueryLen = 100
 
 // punchbox_lower is strings.ToLower as an SQL function: SQLite's lower()
 // and LIKE fold ASCII letters only, and names are not all ASCII.
@@ -32,28 +25,9 @@ func init() {
 		})
 }
 
-// validateEmployee checks e and returns an ErrInvalid naming the field.
-func validateEmployee(e punchbox.Employee) error {
-	switch {
-	case !punchbox.ValidIdent(e.PIN):
-		return fmt.Errorf("%w: pin %q: want 1 to %d printable ASCII characters without spaces", ErrInvalid, e.PIN, punchbox.MaxIdentLen)
-	case len(e.Name) > MaxEmployeeNameLen:
-		return fmt.Errorf("%w: name: longer than %d bytes", ErrInvalid, MaxEmployeeNameLen)
-	case !utf8.ValidString(e.Name):
-		return fmt.Errorf("%w: name: not valid UTF-8", ErrInvalid)
-	case strings.IndexFunc(e.Name, unicode.IsControl) >= 0:
-		return fmt.Errorf("%w: name: contains control characters", ErrInvalid)
-	case len(e.Card) > MaxCardLen || strings.Trim(e.Card, "0123456789") != "":
-		return fmt.Errorf("%w: card %q: want up to %d digits", ErrInvalid, e.Card, MaxCardLen)
-	case !e.Privilege.Valid():
-		return fmt.Errorf("%w: privilege %d: want user (0), enroller (2), manager (6) or admin (14)", ErrInvalid, e.Privilege)
-	}
-	return nil
-}
-
 // PutEmployee adds the employee or updates the one with the same PIN.
 func (db *DB) PutEmployee(ctx context.Context, e punchbox.Employee) error {
-	if err := validateEmployee(e); err != nil {
+	if err := CheckEmployee(e); err != nil {
 		return fmt.Errorf("put employee: %w", err)
 	}
 	_, err := db.putEmployees(ctx, []punchbox.Employee{e}, false)
@@ -75,7 +49,7 @@ type RosterResult struct {
 func (db *DB) PutEmployees(ctx context.Context, es []punchbox.Employee, replace bool) (RosterResult, error) {
 	seen := make(map[string]int, len(es))
 	for i, e := range es {
-		if err := validateEmployee(e); err != nil {
+		if err := CheckEmployee(e); err != nil {
 			return RosterResult{}, fmt.Errorf("put employees: employee %d of %d (pin %q): %w", i+1, len(es), e.PIN, err)
 		}
 		if j, dup := seen[e.PIN]; dup {

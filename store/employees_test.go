@@ -58,16 +58,24 @@ func TestPutEmployeeInvalid(t *testing.T) {
 	}{
 		{"EmptyPIN", emp("", "Ann"), "pin"},
 		{"PINWithSpace", emp("1 2", "Ann"), "pin"},
-		{"PINTooLong", emp(strings.Repeat("9", punchbox.MaxIdentLen+1), "Ann"), "pin"},
+		// Terminals keep 24 bytes of PIN (72-byte users, 40-byte records).
+		{"PINTooLong", emp(strings.Repeat("9", store.MaxPINLen+1), "Ann"), "pin"},
 		{"PINNotASCII", emp("é1", "Ann"), "pin"},
-		{"NameTooLong", emp("1", strings.Repeat("é", 51)), "name"},
+		{"NameEmpty", emp("1", ""), "name"},
+		{"NameBlank", emp("1", " \u00a0 "), "name"},
+		// And 24 bytes of name: 13 é are 26 bytes.
+		{"NameTooLong", emp("1", strings.Repeat("é", 13)), "name"},
 		{"NameNotUTF8", emp("1", "Ann\xff"), "name"},
 		{"NameControl", emp("1", "Ann\nBob"), "name"},
 		{"NameC1Control", emp("1", "Ann\u0085"), "name"},
-		{"CardLetters", punchbox.Employee{PIN: "1", Card: "12a4"}, "card"},
-		{"CardNegative", punchbox.Employee{PIN: "1", Card: "-1"}, "card"},
-		{"CardTooLong", punchbox.Employee{PIN: "1", Card: strings.Repeat("1", 21)}, "card"},
-		{"Privilege", punchbox.Employee{PIN: "1", Privilege: 3}, "privilege"},
+		{"CardLetters", punchbox.Employee{PIN: "1", Name: "Ann", Card: "12a4"}, "card"},
+		{"CardNegative", punchbox.Employee{PIN: "1", Name: "Ann", Card: "-1"}, "card"},
+		{"CardPlus", punchbox.Employee{PIN: "1", Name: "Ann", Card: "+1"}, "card"},
+		// A terminal keeps a card as an unsigned 32-bit number.
+		{"CardTooLong", punchbox.Employee{PIN: "1", Name: "Ann", Card: strings.Repeat("1", 20)}, "card"},
+		{"CardOver32Bits", punchbox.Employee{PIN: "1", Name: "Ann", Card: "4294967296"}, "card"},
+		{"CardZero", punchbox.Employee{PIN: "1", Name: "Ann", Card: "0000"}, "card"},
+		{"Privilege", punchbox.Employee{PIN: "1", Name: "Ann", Privilege: 3}, "privilege"},
 	}
 	db := storetest.Open(t)
 	ctx := context.Background()
@@ -77,7 +85,8 @@ func TestPutEmployeeInvalid(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := db.PutEmployee(ctx, tt.e)
-			if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), tt.field) {
+			var ee *store.EmployeeError
+			if !errors.Is(err, store.ErrInvalid) || !errors.As(err, &ee) || ee.Field != tt.field || !strings.Contains(err.Error(), tt.field) {
 				t.Fatalf("err = %v; want ErrInvalid naming %s", err, tt.field)
 			}
 			if got, err := db.Employee(ctx, "1"); err != nil || got.Name != "Original" {
@@ -93,13 +102,17 @@ func TestPutEmployeeInvalid(t *testing.T) {
 func TestPutEmployeeLimits(t *testing.T) {
 	db := storetest.Open(t)
 	ctx := context.Background()
-	e := punchbox.Employee{PIN: strings.Repeat("~", punchbox.MaxIdentLen), Name: strings.Repeat("é", 50),
-		Card: strings.Repeat("9", store.MaxCardLen), Privilege: punchbox.PrivilegeAdmin}
-	if err := db.PutEmployee(ctx, e); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := db.Employee(ctx, e.PIN); err != nil || got != e {
-		t.Fatalf("employee = %+v, %v", got, err)
+	for _, e := range []punchbox.Employee{
+		{PIN: strings.Repeat("~", store.MaxPINLen), Name: strings.Repeat("é", 12), Card: "4294967295", Privilege: punchbox.PrivilegeAdmin},
+		{PIN: "7", Name: "X", Card: "0012345678"}, // printed with leading zeros
+		{PIN: "8", Name: "Zoë"},
+	} {
+		if err := db.PutEmployee(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.Employee(ctx, e.PIN); err != nil || got != e {
+			t.Fatalf("employee = %+v, %v", got, err)
+		}
 	}
 }
 
@@ -149,7 +162,8 @@ func TestPutEmployeesInvalid(t *testing.T) {
 	}{
 		{"BadName", []punchbox.Employee{emp("10", "New"), emp("11", "Bad\x00")}, []string{"employee 2 of 2", `pin "11"`, "name"}},
 		{"BadPIN", []punchbox.Employee{emp("1", "Changed"), emp("a b", "X")}, []string{"employee 2 of 2", "pin"}},
-		{"BadPrivilege", []punchbox.Employee{{PIN: "12", Privilege: 1}}, []string{"employee 1 of 1", `pin "12"`, "privilege"}},
+		{"BadPrivilege", []punchbox.Employee{{PIN: "12", Name: "P", Privilege: 1}}, []string{"employee 1 of 1", `pin "12"`, "privilege"}},
+		{"NoName", []punchbox.Employee{emp("10", "New"), emp("13", "")}, []string{"employee 2 of 2", `pin "13"`, "name"}},
 		{"DuplicatePIN", []punchbox.Employee{emp("7", "A"), emp("1", "B"), emp("7", "C")}, []string{"employees 1 and 3", `pin "7"`}},
 	}
 	db := storetest.Open(t)

@@ -19,6 +19,8 @@ var (
 	ErrAppendOnly   = errors.New("the audit log is append-only")
 	ErrDiskFull     = errors.New("disk full")
 	ErrDatabaseBusy = errors.New("database busy")
+	ErrDamaged      = errors.New("store is damaged")
+	ErrCannotWrite  = errors.New("store cannot write")
 
 	ErrBadCredentials = errors.New("unknown user or wrong password")
 	ErrLastAdmin      = errors.New("the last admin cannot be removed or demoted")
@@ -35,6 +37,8 @@ func classify(err error) error {
 	switch se.Code() & 0xFF {
 	case sqlite3.SQLITE_FULL:
 		return errors.Join(ErrDiskFull, err)
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return errors.Join(ErrDamaged, err)
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return errors.Join(ErrDatabaseBusy, err)
 	case sqlite3.SQLITE_CONSTRAINT:
@@ -44,4 +48,13 @@ func classify(err error) error {
 		return errors.Join(ErrConflict, err)
 	}
 	return err
+}
+
+// sqliteCode returns the primary SQLite result code in err's chain, or 0.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return 0
+	}
+	return se.Code() & 0xFF
 }

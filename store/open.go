@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -25,6 +27,15 @@ type Options struct {
 	Now      func() time.Time // the clock for created/updated stamps
 	// MaxGroup bounds the punches one group commit writes (default 20000).
 	MaxGroup int
+	// WALLimit is the size, in bytes, the write-ahead log is brought back
+	// to once a long read has let it grow (default 8 MiB); WALCheck is how
+	// often its size is looked at (default 10 s). See wal.go.
+	WALLimit int64
+	WALCheck time.Duration
+	// QuickCheck is the time PRAGMA quick_check may take at Open before
+	// anything is written (default 5 s; negative: no quick check). See
+	// integrity.go. A read-only Open makes no quick check.
+	QuickCheck time.Duration
 }
 
 // DB is an open store.
@@ -48,6 +59,11 @@ type DB struct {
 	changed  chan struct{} // closed and replaced whenever punches commit
 
 	lastWrite atomic.Pointer[WriteStatus]
+	damage    atomic.Pointer[Damage]      // nil while the store is sound
+	lastCheck atomic.Pointer[CheckResult] // the latest integrity check that passed
+
+	probeMu sync.Mutex
+	probed  time.Time // the latest health probe
 
 	received atomic.Int64 // punches handed to Put and committed, new or not
 	stored   atomic.Int64 // punches that were new
@@ -59,9 +75,13 @@ type WriteStatus struct {
 	At  time.Time // when it happened
 }
 
-// Open opens (creating it if needed) the database at path, applies pending
-// migrations in one transaction, and starts the group committer. It refuses
-// a database written by a newer punchbox.
+// Open opens (creating it if needed) the database at path, checks it for
+// damage, applies pending migrations in one transaction, and starts the
+// group committer. It refuses a database written by a newer punchbox, and a
+// damaged one (with a *Damage): its header is not SQLite's, the quick check
+// found damage, or damage was found earlier and recorded beside it. A
+// read-only Open refuses only a damaged header: it opens a store recorded
+// as damaged, with Damage set, so that what can still be read is.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -72,34 +92,72 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.MaxGroup <= 0 {
 		opts.MaxGroup = 20000
 	}
+	if opts.WALLimit <= 0 {
+		opts.WALLimit = defaultWALLimit
+	}
+	if opts.WALCheck <= 0 {
+		opts.WALCheck = defaultWALCheck
+	}
+	if opts.QuickCheck == 0 {
+		opts.QuickCheck = defaultQuickCheck
+	}
 	db := &DB{path: path, log: opts.Logger, now: opts.Now, ro: opts.ReadOnly, maxGroup: opts.MaxGroup,
 		puts: make(chan *putRequest), quit: make(chan struct{}), changed: make(chan struct{})}
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
-	} else if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	} else {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("open store: %w", explainFull(path, err))
+		}
 	}
-	var err error
+	damage, err := checkHeader(path, db.now())
+	if err == nil && damage == nil {
+		damage, err = readDamageFile(path)
+	}
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	case damage != nil && (!opts.ReadOnly || damage.By == FoundByHeader):
+		return nil, damage
+	case damage != nil:
+		db.damage.Store(damage)
+	}
+	fresh, err := fileSize(path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	if db.r, err = sql.Open("sqlite", dsn(path, true)); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	db.r.SetMaxOpenConns(3)
 	db.r.SetMaxIdleConns(3)
 	if !opts.ReadOnly {
-		if db.w, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+		if db.w, err = sql.Open("sqlite", dsn(path, false)+"&"+journalLimit(opts.WALLimit)); err != nil {
 			db.r.Close()
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
 		db.w.SetMaxOpenConns(1)
 		db.w.SetMaxIdleConns(1)
 		db.w.SetConnMaxLifetime(0)
+		if fresh > 0 && opts.QuickCheck > 0 {
+			if err := db.openCheck(ctx, opts.QuickCheck); err != nil {
+				db.closeDBs()
+				if d := db.Damage(); d != nil {
+					return nil, d
+				}
+				return nil, explainFull(path, err)
+			}
+		}
 		if err := db.migrate(ctx); err != nil {
 			db.closeDBs()
-			return nil, err
+			return nil, explainFull(path, err)
 		}
-		if err := os.Chmod(path, 0o600); err != nil {
+		if err := makePrivate(path); err != nil {
 			db.closeDBs()
 			return nil, fmt.Errorf("open store: %w", err)
 		}
@@ -109,17 +167,21 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		err := db.w.QueryRowContext(ctx, "SELECT max(last_seq, COALESCE((SELECT max(seq) FROM punches), 0)) FROM outbox").Scan(&db.lastSeq)
 		if err != nil {
 			db.closeDBs()
-			return nil, fmt.Errorf("open store: %w", err)
+			return nil, fmt.Errorf("open store: %w", explainFull(path, err))
 		}
 	} else if err := db.checkVersion(ctx); err != nil {
 		db.closeDBs()
 		return nil, err
 	}
 	if !opts.ReadOnly {
-		db.wg.Add(1)
+		db.wg.Add(2)
 		go func() {
 			defer db.wg.Done()
 			db.commitLoop()
+		}()
+		go func() {
+			defer db.wg.Done()
+			db.runWALKeeper(opts.WALLimit, opts.WALCheck)
 		}()
 	}
 	return db, nil
@@ -151,6 +213,33 @@ func dsn(path string, readOnly bool) string {
 	return path + "?" + q.Encode()
 }
 
+// createPrivate creates the database file 0600 unless it exists. SQLite
+// gives the -wal and -shm files it makes the mode of the database file, so
+// creating it private first keeps them private too, whatever the umask.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// makePrivate makes the database file and its side files 0600: a store
+// made by an older punchbox may have them readable by everyone.
+func makePrivate(path string) error {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Chmod(path+suffix, 0o600); err != nil && (suffix == "" || !errors.Is(err, fs.ErrNotExist)) {
+			return err
+		}
+	}
+	return nil
+}
+
+// journalLimit is the writer's journal_size_limit, as a query parameter.
+func journalLimit(n int64) string {
+	return url.Values{"_pragma": {fmt.Sprintf("journal_size_limit(%d)", n)}}.Encode()
+}
+
 // Path returns the database file's path.
 func (db *DB) Path() string { return db.path }
 
@@ -168,12 +257,28 @@ func (db *DB) Close() error {
 
 func (db *DB) closeDBs() error {
 	var errs []error
-	if db.w != nil {
+	if db.w != nil && db.Damage() != nil {
+		// The last connection to close checkpoints the WAL into the file,
+		// and nothing may write into a damaged one: a read-only connection,
+		// which cannot, closes last.
+		hold, err := sql.Open("sqlite", readOnlyURI(db.path))
+		if err == nil {
+			defer hold.Close()
+			var v int
+			hold.QueryRow("PRAGMA user_version").Scan(&v)
+		}
+	}
+	if db.w != nil && db.Damage() == nil {
 		// A clean checkpoint leaves the WAL empty, so the file alone is
 		// the whole database.
 		if _, err := db.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 			db.log.Debug("checkpoint at close", "err", err)
 		}
+		errs = append(errs, db.w.Close())
+	}
+	if db.w != nil && db.Damage() != nil {
+		// Nothing writes into a damaged store, a checkpoint neither: the
+		// WAL stays as it is, beside the file.
 		errs = append(errs, db.w.Close())
 	}
 	errs = append(errs, db.r.Close())
@@ -185,19 +290,9 @@ func (db *DB) closeDBs() error {
 	return nil
 }
 
-// Healthy reports whether the database answers a query. It is cheap enough
-// for the service watchdog.
-func (db *DB) Healthy(ctx context.Context) error {
-	var one int
-	if err := db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	return nil
-}
-
-// LastWrite returns the outcome of the latest write of punches: a full
-// disk or read-only media show up here, and clear by themselves once a write
-// succeeds again.
+// LastWrite returns the outcome of the latest write of punches (or of the
+// health probe, see Healthy): a full disk, read-only media or damage show
+// up here; all but damage clear by themselves once a write succeeds again.
 func (db *DB) LastWrite() WriteStatus {
 	if s := db.lastWrite.Load(); s != nil {
 		return *s
@@ -206,6 +301,10 @@ func (db *DB) LastWrite() WriteStatus {
 }
 
 func (db *DB) noteWrite(err error) {
+	if errors.Is(err, ErrDamaged) && db.Damage() == nil {
+		db.markDamaged(&Damage{Found: db.now(), By: FoundByWrite, Detail: err.Error()}, true)
+		return // markDamaged noted it
+	}
 	prev := db.lastWrite.Load()
 	db.lastWrite.Store(&WriteStatus{Err: err, At: db.now()})
 	switch {
@@ -218,9 +317,14 @@ func (db *DB) noteWrite(err error) {
 	}
 }
 
+// writer returns the writing connection: ErrReadOnly for a read-only
+// store, the damage for a damaged one.
 func (db *DB) writer() (*sql.DB, error) {
 	if db.ro {
 		return nil, ErrReadOnly
+	}
+	if d := db.Damage(); d != nil {
+		return nil, d
 	}
 	return db.w, nil
 }

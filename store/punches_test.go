@@ -174,7 +174,8 @@ func TestChangedWakesReaders(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("not woken by a commit")
 	}
-	// A Put of nothing new wakes nobody.
+	// A Put of nothing new wakes nobody. Readers are woken before Put
+	// returns, so this would see it.
 	ch = db.Changed()
 	if err := db.Put(ctx, storetest.Punches(1, 1)); err != nil {
 		t.Fatal(err)

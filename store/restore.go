@@ -293,6 +293,15 @@ func swapIn(ctx context.Context, dbPath, newPath string, now time.Time, log *slo
 		undo()
 		return "", fmt.Errorf("swap in the restored database: %w", err)
 	}
+	// The record of damage belongs with the database it was found in.
+	if kept != "" {
+		if err := os.Rename(dbPath+damageSuffix, kept+damageSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			log.Warn("move the record of damage with the old database", "err", err)
+		}
+	}
+	if err := removeDamageFile(dbPath); err != nil {
+		return kept, fmt.Errorf("swap in the restored database: remove %s: %w", dbPath+damageSuffix, err)
+	}
 	if err := syncDir(filepath.Dir(dbPath)); err != nil {
 		return kept, fmt.Errorf("swap in the restored database: %w", err)
 	}

@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -77,19 +75,8 @@ func employeeOf(in EmployeeInput) (punchbox.Employee, error) {
 	e := punchbox.Employee{
 		PIN: strings.TrimSpace(in.PIN), Name: strings.TrimSpace(in.Name), Card: strings.TrimSpace(in.Card), Disabled: in.Disabled,
 	}
-	switch {
-	case e.PIN == "":
+	if e.PIN == "" {
 		return e, badField("pin", "required")
-	case !punchbox.ValidIdent(e.PIN):
-		return e, badField("pin", "want 1 to %d printable ASCII characters without spaces", punchbox.MaxIdentLen)
-	case !utf8.ValidString(e.Name):
-		return e, badField("name", "not valid UTF-8")
-	case len(e.Name) > store.MaxEmployeeNameLen:
-		return e, badField("name", "longer than %d bytes", store.MaxEmployeeNameLen)
-	case strings.IndexFunc(e.Name, unicode.IsControl) >= 0:
-		return e, badField("name", "contains control characters such as tabs or line breaks")
-	case len(e.Card) > store.MaxCardLen || strings.Trim(e.Card, "0123456789") != "":
-		return e, badField("card", "want up to %d digits", store.MaxCardLen)
 	}
 	priv := strings.ToLower(strings.TrimSpace(in.Privilege))
 	if priv != "" {
@@ -97,6 +84,14 @@ func employeeOf(in EmployeeInput) (punchbox.Employee, error) {
 		if e.Privilege, ok = punchbox.ParsePrivilege(priv); !ok {
 			return e, badField("privilege", "want user, enroller, manager or admin")
 		}
+	}
+	// The store's limits are the terminals': one check for the panel, the
+	// CSV import and central.
+	var ee *store.EmployeeError
+	if err := store.CheckEmployee(e); errors.As(err, &ee) {
+		return e, badField(ee.Field, "%s", ee.Reason)
+	} else if err != nil {
+		return e, err
 	}
 	return e, nil
 }

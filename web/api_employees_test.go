@@ -116,6 +116,13 @@ func TestEmployeeFieldErrors(t *testing.T) {
 		{"pin not ASCII", EmployeeInput{PIN: "1ü", Name: "Ann"}, "pin"},
 		{"name too long", EmployeeInput{PIN: "1", Name: strings.Repeat("n", 101)}, "name"},
 		{"name with a line break", EmployeeInput{PIN: "1", Name: "Ann\nBob"}, "name"},
+		// What no terminal keeps: a 25-character PIN, a name longer than 24
+		// bytes, a card beyond 32 bits; and no name at all.
+		{"pin wider than terminals", EmployeeInput{PIN: strings.Repeat("9", 25), Name: "Ann"}, "pin"},
+		{"name wider than terminals", EmployeeInput{PIN: "1", Name: strings.Repeat("n", 25)}, "name"},
+		{"no name", EmployeeInput{PIN: "1", Name: "   "}, "name"},
+		{"card beyond 32 bits", EmployeeInput{PIN: "1", Name: "Ann", Card: "4294967296"}, "card"},
+		{"card of 20 digits", EmployeeInput{PIN: "1", Name: "Ann", Card: strings.Repeat("1", 20)}, "card"},
 		{"card not digits", EmployeeInput{PIN: "1", Name: "Ann", Card: "12a"}, "card"},
 		{"card too long", EmployeeInput{PIN: "1", Name: "Ann", Card: strings.Repeat("1", 21)}, "card"},
 		{"unknown privilege", EmployeeInput{PIN: "1", Name: "Ann", Privilege: "root"}, "privilege"},
@@ -211,7 +218,7 @@ func TestEmployeeList(t *testing.T) {
 func TestEmployeeHostileNames(t *testing.T) {
 	h := newHarness(t)
 	a := h.admin()
-	names := []string{`<script>alert(1)</script>`, `x'); DROP TABLE employees;--`, `"quoted" & 'single'`, `Robert'); --`}
+	names := []string{`<script>alert()</script>`, `';DROP TABLE employees--`, `"quoted" & 'single'`, `Robert'); --`}
 	for i, name := range names {
 		pin := fmt.Sprint(i + 1)
 		a.do("POST", "/api/v1/employees", EmployeeInput{PIN: pin, Name: name}).want(t, http.StatusCreated)

@@ -44,19 +44,22 @@ func (p *Panel) systemStatus(ctx context.Context) (SystemStatus, error) {
 		Version: p.d.Version, Site: p.d.Site, Box: p.d.Box, Started: p.d.Started.UTC(),
 		UptimeS: int64(now.Sub(p.d.Started) / time.Second), Machine: sysinfo.Read(p.d.DataDir),
 	}
+	// Health first: a damaged store may fail the count, and then the
+	// status still says why.
+	herr := p.healthy(ctx)
+	if herr != nil {
+		s.Problem = herr.Error()
+	} else {
+		s.Healthy = true
+	}
+	cs := p.d.Store.Counters()
+	s.Received, s.Stored = cs.Received, cs.Stored
 	var err error
 	if s.StoreBytes, err = storeSize(p.d.Store.Path()); err != nil {
 		return s, err
 	}
-	if s.Punches, err = p.d.Store.CountPunches(ctx); err != nil {
+	if s.Punches, err = p.d.Store.CountPunches(ctx); err != nil && herr == nil {
 		return s, err
-	}
-	cs := p.d.Store.Counters()
-	s.Received, s.Stored = cs.Received, cs.Stored
-	if herr := p.healthy(ctx); herr != nil {
-		s.Problem = herr.Error()
-	} else {
-		s.Healthy = true
 	}
 	return s, nil
 }

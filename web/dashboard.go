@@ -52,13 +52,26 @@ func (p *Panel) dashboard(ctx context.Context) (Dashboard, error) {
 		Today: day(today), Uptime: int64(now.Sub(p.d.Started).Seconds()), Healthy: true,
 		Disk: sysinfo.ReadDisk(p.d.DataDir),
 	}
+	// Health first: a damaged store may fail the reads below, and then
+	// the dashboard still shows why, rather than an error page.
+	herr := p.healthy(ctx)
+	if herr != nil {
+		d.Healthy, d.HealthError = false, herr.Error()
+	}
+	fail := func(err error) (Dashboard, error) {
+		if herr != nil {
+			p.log.Debug("dashboard incomplete: the box is unhealthy", "err", err)
+			return d, nil
+		}
+		return d, err
+	}
 	var err error
 	if d.Terminals, err = p.terminalViews(ctx); err != nil {
-		return d, err
+		return fail(err)
 	}
 	hours, err := p.d.Store.HourlyCounts(ctx, day(today), day(today.AddDate(0, 0, 1)))
 	if err != nil {
-		return d, err
+		return fail(err)
 	}
 	d.Hourly = make([]store.Bucket, 24)
 	for h := range d.Hourly {
@@ -74,7 +87,7 @@ func (p *Panel) dashboard(ctx context.Context) (Dashboard, error) {
 	first := today.AddDate(0, 0, -6)
 	days, err := p.d.Store.DailyCounts(ctx, day(first), day(today.AddDate(0, 0, 1)))
 	if err != nil {
-		return d, err
+		return fail(err)
 	}
 	d.Daily = make([]store.Bucket, 7)
 	index := map[string]int{}
@@ -89,21 +102,18 @@ func (p *Panel) dashboard(ctx context.Context) (Dashboard, error) {
 	}
 	latest, err := p.d.Store.Latest(ctx, latestPunches)
 	if err != nil {
-		return d, err
+		return fail(err)
 	}
 	d.Latest = p.punchViews(ctx, latest)
 	b, err := p.d.Store.Backlog(ctx)
 	if err != nil {
-		return d, err
+		return fail(err)
 	}
 	d.Backlog = backlogView(b, now)
 	if p.d.Link != nil {
 		if l := p.d.Link(); l.Configured {
 			d.Link = &l
 		}
-	}
-	if err := p.healthy(ctx); err != nil {
-		d.Healthy, d.HealthError = false, err.Error()
 	}
 	return d, nil
 }

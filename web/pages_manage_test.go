@@ -35,7 +35,7 @@ func manageHarness(t *testing.T) (*harness, *client, *client) {
 	seedAttendance(t, h)
 	ctx := context.Background()
 	for _, e := range []punchbox.Employee{
-		{PIN: "7", Name: "<script>alert(1)</script>", Card: "123"},
+		{PIN: "7", Name: "<script>alert()</script>", Card: "123"},
 		{PIN: "8", Name: "Bea Brown", Privilege: punchbox.PrivilegeAdmin, Disabled: true},
 	} {
 		if err := h.db.PutEmployee(ctx, e); err != nil {
@@ -63,7 +63,7 @@ func TestManagePages(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"/employees", []string{"=Ann", "Bea Brown", `<span class="badge s-disabled">disabled</span>`, "2026-03-03 09:15:00", "&lt;script&gt;alert(1)&lt;/script&gt;", "1–3 of 3"}},
+		{"/employees", []string{"=Ann", "Bea Brown", `<span class="badge s-disabled">disabled</span>`, "2026-03-03 09:15:00", "&lt;script&gt;alert()&lt;/script&gt;", "1–3 of 3"}},
 		{"/employees?q=bea", []string{"Bea Brown", "1–1 of 1"}},
 		{"/attendance", []string{`value="2026-03-02"`, "08:00:00", "16:30:00", "8:30", "07:00:00", "15:00:59", "8:00",
 			`href="/api/v1/attendance.csv"`}},
@@ -84,7 +84,7 @@ func TestManagePages(t *testing.T) {
 		if m := inline.FindString(page); m != "" {
 			t.Errorf("%s: inline script or style %q", tt.path, m)
 		}
-		if strings.Contains(page, "<script>alert(1)") || strings.Contains(page, "dial: <refused>") {
+		if strings.Contains(page, "<script>alert(") || strings.Contains(page, "dial: <refused>") {
 			t.Errorf("%s: hostile text is not escaped", tt.path)
 		}
 	}

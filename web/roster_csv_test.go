@@ -68,7 +68,7 @@ func TestParseRosterProblems(t *testing.T) {
 			"6,F\xffe,user,false\n" + // 8: invalid UTF-8
 			"7,Gil,user,maybe\n" + // 9: bad flag
 			"8,\"Hal,user,false\n", // 10: quote never closed
-			[]LineError{{2, "pin", ""}, {3, "name", "longer than 100"}, {4, "privilege", ""}, {6, "pin", "also on line 5"},
+			[]LineError{{2, "pin", ""}, {3, "name", "terminals keep at most 24"}, {4, "privilege", ""}, {6, "pin", "also on line 5"},
 				{7, "", `seems to use ";"`}, {8, "name", "UTF-8"}, {9, "disabled", ""}, {10, "", "quote"}}},
 		{"control characters", "pin,name\n1,\"a\tb\"\n2,\"a\nb\"\n", []LineError{{2, "name", "control"}, {3, "name", "control"}}},
 		{"card", "pin,name,card\n1,a,12x\n", []LineError{{2, "card", ""}}},

@@ -139,7 +139,7 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.message }
 
-// healthRoutes serve /healthz: no auth, no details.
+// healthRoutes serve /healthz: no auth, no details but a fixed reason.
 func (p *Panel) healthRoutes() []route {
 	return []route{{method: "GET", path: "/healthz", access: public, kind: raw, h: p.healthz}}
 }
@@ -147,7 +147,7 @@ func (p *Panel) healthRoutes() []route {
 func (p *Panel) healthz(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	if err := p.healthy(c.Request.Context()); err != nil {
-		c.String(http.StatusServiceUnavailable, "unhealthy\n")
+		c.String(http.StatusServiceUnavailable, "unhealthy"+healthReason(err)+"\n")
 		return
 	}
 	c.String(http.StatusOK, "ok\n")

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/punchbox/punchbox/cmd/punchbox/internal/config"
 	"github.com/punchbox/punchbox/cmd/punchbox/internal/datadir"
+	"github.com/punchbox/punchbox/cmd/punchbox/internal/readiness"
 	"github.com/punchbox/punchbox/cmd/punchbox/internal/sdnotify"
 	"github.com/punchbox/punchbox/drivers"
 	"github.com/punchbox/punchbox/store"
@@ -32,6 +34,8 @@ type app struct {
 	components []component
 	restart    chan struct{} // the panel asks for a restart (to apply a restore)
 	restarting atomic.Bool
+	adviceOnce sync.Once
+	advice     string // how to restore the store, once it is damaged
 }
 
 // errRestart ends run when the panel asked for a restart.
@@ -82,8 +86,11 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger) 
 	if err := a.openPanel(ctx, backups.Dir, backups.Meta); err != nil {
 		return nil, err
 	}
+	// The full check of the store a minute after start (it may have been
+	// damaged while the box was off), then daily.
+	integrity := &store.Checker{DB: a.db, Delay: time.Minute, Every: 24 * time.Hour, Logger: log.With("component", "integrity")}
 	a.components = append(a.components, component{"retention", pruner.Run}, component{"backups", backups.Run},
-		component{"restart", a.awaitRestart})
+		component{"integrity", integrity.Run}, component{"restart", a.awaitRestart})
 	return a, nil
 }
 
@@ -190,10 +197,26 @@ func (a *app) openCentral(ctx context.Context) error {
 	return nil
 }
 
-// healthy is the watchdog's and /healthz's check: the data directory is
-// there, the store answers and the panel serves.
+// healthy is /healthz's check, which the dashboard shows: the data
+// directory is there, the store is sound and can write, and the panel
+// serves. A damaged store's error says how to restore it.
 func (a *app) healthy(ctx context.Context) error {
-	return errors.Join(a.dir.Healthy(ctx), a.db.Healthy(ctx), a.srv.Healthy(ctx))
+	serr := a.db.Healthy(ctx)
+	if errors.Is(serr, store.ErrDamaged) {
+		// Worked out once: no backup is taken of a damaged store, and
+		// /healthz may be asked often.
+		a.adviceOnce.Do(func() { a.advice = readiness.RestoreAdvice(a.cfg.DataDir) })
+		serr = fmt.Errorf("%w; %s", serr, a.advice)
+	}
+	return errors.Join(a.dir.Healthy(ctx), serr, a.srv.Healthy(ctx))
+}
+
+// alive is the watchdog's check: the process is not wedged. The data
+// directory is there, the store answers a query and the panel serves. A
+// damaged store or a full disk makes the box unhealthy, not dead: a restart
+// would not mend either.
+func (a *app) alive(ctx context.Context) error {
+	return errors.Join(a.dir.Healthy(ctx), a.db.Answers(ctx), a.srv.Healthy(ctx))
 }
 
 // run tells systemd it is ready, runs every component until ctx ends or one
@@ -201,7 +224,7 @@ func (a *app) healthy(ctx context.Context) error {
 func (a *app) run(ctx context.Context) error {
 	notify := sdnotify.New(a.e.lookup)
 	interval, _ := sdnotify.WatchdogInterval(a.e.lookup)
-	wd := &sdnotify.Watchdog{Notifier: notify, Interval: interval, Healthy: a.healthy, Logger: a.log.With("component", "watchdog")}
+	wd := &sdnotify.Watchdog{Notifier: notify, Interval: interval, Healthy: a.alive, Logger: a.log.With("component", "watchdog")}
 	components := append(a.components, component{"watchdog", wd.Run})
 	if err := notify.Ready(fmt.Sprintf("serving %s", a.srv.URL())); err != nil {
 		a.log.Warn("tell systemd we are ready", "err", err)

@@ -46,6 +46,28 @@ func TestCheckCommand(t *testing.T) {
 	if !got["admin"] || got["tls"] || got["log-level"] {
 		t.Errorf("checks %v: want admin ok, tls and log-level not", got)
 	}
+	// What needs the running box is not checked, and not a pass.
+	for _, c := range checks {
+		switch c.Name {
+		case "terminal-clocks":
+			if c.OK || c.Status != readiness.StatusNotChecked {
+				t.Errorf("%s of a stopped box = %+v, want not checked", c.Name, c)
+			}
+		case "store":
+			if !c.OK {
+				t.Errorf("store = %+v, want sound", c)
+			}
+		case "user":
+			// The box's user is told by the owner of its data directory.
+			if root := os.Geteuid() == 0; c.OK == root {
+				t.Errorf("user check = %+v, running as root: %v", c, root)
+			}
+		}
+	}
+	code, out, errOut = runCmd(t, "check", "--config", cfg)
+	if code != exitFailure || !strings.Contains(out, "--    Terminal clocks agree with the box     not checked: ") || !strings.Contains(errOut, "not checked") {
+		t.Errorf("report of a stopped box: %d\n%s\n%s; want the clocks marked not checked", code, out, errOut)
+	}
 
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(bad, []byte("site: Bad Site\n"), 0o600)

@@ -17,6 +17,10 @@ func waiter(name string) component {
 
 func TestRunComponents(t *testing.T) {
 	boom := errors.New("listen :8443: address already in use")
+	// The stuck component ignores its context; it is let go when the test
+	// ends, so that no goroutine outlives it.
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
 	tests := []struct {
 		name      string
 		cancel    bool // cancel the parent context, as a signal does
@@ -43,7 +47,7 @@ func TestRunComponents(t *testing.T) {
 		}, "uplink: crashed: runtime error: index out of range [3] with length 0", nil},
 		{"a component that ignores the stop is named", true, []component{
 			waiter("web"),
-			{"stuck", func(context.Context) error { time.Sleep(time.Hour); return nil }},
+			{"stuck", func(context.Context) error { <-release; return nil }},
 		}, "stop: stuck still running after 100ms", nil},
 	}
 	for _, tt := range tests {

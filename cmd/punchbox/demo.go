@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -36,7 +38,7 @@ type demoTerminal struct {
 
 func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "demo")
-	dataDir := fs.String("data-dir", filepath.Join(os.TempDir(), "punchbox-demo"), "where the demo keeps its store (emptied at start unless --keep)")
+	dataDir := fs.String("data-dir", filepath.Join(os.TempDir(), "punchbox-demo"), "where the demo keeps its store: a new or empty directory, or one an earlier demo made (emptied at start unless --keep)")
 	keep := fs.Bool("keep", false, "keep the data directory of the last run")
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the panel (plain HTTP)")
 	every := fs.Duration("progress", 5*time.Second, "how often to print a progress line")
@@ -45,10 +47,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	if !*keep {
-		if err := os.RemoveAll(*dataDir); err != nil {
-			return fmt.Errorf("empty the demo data directory: %w", err)
-		}
+	if err := prepareDemoDir(*dataDir, *keep); err != nil {
+		return err
 	}
 
 	// An embedded broker on a free loopback port.
@@ -134,6 +134,40 @@ Ctrl-C stops it.
 		return err
 	}})
 	return runComponents(ctx, stopBudget+time.Second, func() {}, cs)
+}
+
+// demoMarker is the file the demo leaves in its data directory: it empties
+// only a directory it made, never, say, a box's real data directory.
+const demoMarker = ".punchbox-demo"
+
+// errNotDemoDir refuses a --data-dir the demo did not make.
+var errNotDemoDir = errors.New("not a demo data directory")
+
+// prepareDemoDir makes dir ready for a run: a new or empty directory is
+// used; one an earlier demo made (it holds demoMarker) is emptied first,
+// unless keep; anything else is refused, untouched.
+func prepareDemoDir(dir string, keep bool) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return usageError{fmt.Errorf("--data-dir %s: %w", dir, err)}
+	case len(entries) > 0:
+		fi, err := os.Lstat(filepath.Join(dir, demoMarker))
+		if err != nil || !fi.Mode().IsRegular() {
+			return usageError{fmt.Errorf("--data-dir %s: %w: it is not empty and an earlier demo did not make it (it has no %s); "+
+				"it may be a box's data directory, which the demo would empty: give a new or empty directory", dir, errNotDemoDir, demoMarker)}
+		}
+		if !keep {
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("empty the demo data directory: %w", err)
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("demo data directory: %w", err)
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("made by punchbox demo, which empties this directory when it next starts\n"), 0o600)
 }
 
 // demoAdmin makes sure the demo box has an admin: on a new data directory

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/punchbox/punchbox/cmd/punchbox/internal/config"
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/store"
 	"github.com/punchbox/punchbox/web"
 )
@@ -84,15 +85,13 @@ func TestPanelRestoreAppliedOnRestart(t *testing.T) {
 	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	base := "http://" + addr
 	var resp *http.Response
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	eventually.OK(t, func() string {
 		resp, err = hc.Post(base+"/api/v1/login", "application/json", bytes.NewReader([]byte(`{"name":"admin","password":"correct horse battery"}`)))
-		if err == nil || time.Now().After(deadline) {
-			break
+		if err != nil {
+			return "sign in: " + err.Error()
 		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+		return ""
+	})
 	var s web.SessionInfo
 	json.NewDecoder(resp.Body).Decode(&s)
 	resp.Body.Close()
@@ -107,8 +106,12 @@ func TestPanelRestoreAppliedOnRestart(t *testing.T) {
 	var checks []web.Check
 	json.NewDecoder(resp.Body).Decode(&checks)
 	resp.Body.Close()
-	if len(checks) < 10 || checks[0].Name != "tls" || checks[0].OK || checks[0].Title == "" {
-		t.Errorf("readiness = %+v, want the report with tls not OK", checks)
+	byName := map[string]web.Check{}
+	for _, c := range checks {
+		byName[c.Name] = c
+	}
+	if tls, store := byName["tls"], byName["store"]; len(checks) < 10 || tls.OK || tls.Title == "" || !store.OK {
+		t.Errorf("readiness = %+v, want the report with tls not OK and the store sound", checks)
 	}
 
 	req, _ := http.NewRequest("POST", base+"/api/v1/backups/restore", bytes.NewReader(backup))
@@ -124,13 +127,8 @@ func TestPanelRestoreAppliedOnRestart(t *testing.T) {
 		t.Fatalf("restore upload: %d %s", resp.StatusCode, b)
 	}
 
-	select {
-	case n := <-counts:
-		if n != 12 {
-			t.Errorf("after the restart: %d punches, want the backup's 12", n)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("the box did not restart after the restore was staged")
+	if n := eventually.Recv(t, "the box restarts after the restore was staged", counts); n != 12 {
+		t.Errorf("after the restart: %d punches, want the backup's 12", n)
 	}
 	if _, err := os.Stat(filepath.Join(dataDir, web.PendingRestoreFile)); err == nil {
 		t.Error("the staged restore is still there after it was applied")

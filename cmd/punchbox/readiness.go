@@ -2,9 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/punchbox/punchbox/cmd/punchbox/internal/config"
+	"github.com/punchbox/punchbox/cmd/punchbox/internal/datadir"
 	"github.com/punchbox/punchbox/cmd/punchbox/internal/readiness"
 	"github.com/punchbox/punchbox/drivers"
 	"github.com/punchbox/punchbox/internal/sysinfo"
@@ -15,6 +21,7 @@ import (
 // readiness runs the production-readiness report on the running box.
 func (a *app) readiness(ctx context.Context) []web.Check {
 	in := readinessInput(a.cfg, a.db, supervised(a.e))
+	in.Runner = readiness.Runner{Known: true, UID: os.Geteuid(), How: "the running box"}
 	in.Healths = a.sup.Healths()
 	if in.Healths == nil {
 		in.Healths = []drivers.Health{} // running, with no terminal
@@ -49,7 +56,49 @@ func supervised(e *env) bool {
 func webChecks(cs []readiness.Check) []web.Check {
 	out := make([]web.Check, len(cs))
 	for i, c := range cs {
+		// A check not run is not OK; its detail begins "not checked".
 		out[i] = web.Check{Name: c.Name, Title: c.Title, OK: c.OK, Detail: c.Detail}
 	}
 	return out
+}
+
+// runnerOf tells whom the box with the data directory dataDir runs as:
+// while it runs, the user of its process (its pid is in the lock file);
+// otherwise the owner of the data directory, which the box made.
+func runnerOf(dataDir string) readiness.Runner {
+	if errors.Is(datadir.Check(dataDir), datadir.ErrLocked) {
+		if b, err := os.ReadFile(filepath.Join(dataDir, datadir.LockFile)); err == nil {
+			if uid, ok := processUID(strings.TrimSpace(string(b))); ok {
+				return readiness.Runner{Known: true, UID: uid, How: "the running box"}
+			}
+		}
+	}
+	fi, err := os.Stat(dataDir)
+	if err != nil {
+		return readiness.Runner{}
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return readiness.Runner{}
+	}
+	return readiness.Runner{Known: true, UID: int(st.Uid), How: "the owner of the data directory"}
+}
+
+// processUID reads the effective user id of process pid from /proc.
+func processUID(pid string) (int, bool) {
+	if _, err := strconv.Atoi(pid); err != nil {
+		return 0, false
+	}
+	b, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		// Uid:	real	effective	saved	filesystem
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "Uid:" {
+			uid, err := strconv.Atoi(f[2])
+			return uid, err == nil
+		}
+	}
+	return 0, false
 }

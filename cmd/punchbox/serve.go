@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/punchbox/punchbox/cmd/punchbox/internal/config"
+	"github.com/punchbox/punchbox/store"
 )
 
 // processStart is when the process began, for the start-up time in the log.
@@ -41,11 +42,15 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 
 // serveLoop opens and runs the appliance until ctx ends. When the panel
 // asks for a restart (to apply a restore it staged), everything stops,
-// the store closes, and the appliance opens again in the same process.
+// the store closes, and the appliance opens again in the same process. A
+// store found damaged at start leaves the box up, degraded (degraded.go).
 // opened, when set, may add components to each opening.
 func serveLoop(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger, opened func(a *app)) error {
 	for {
 		a, err := openApp(ctx, e, cfg, log)
+		if errors.Is(err, store.ErrDamaged) {
+			return runDegraded(ctx, e, cfg, log, err)
+		}
 		if err != nil {
 			return err
 		}

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/punchbox/punchbox/drivers/zksim"
+	"github.com/punchbox/punchbox/internal/eventually"
 )
 
 // boxConfig writes a configuration with one ZK terminal at addr and a data
@@ -67,17 +67,14 @@ func TestServeStoresPunches(t *testing.T) {
 	d.await(t, "READY=1")
 	waitPunches := func(n int) []punchLine {
 		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for {
-			got := listPunches(t, cfg)
-			if len(got) == n {
-				return got
+		var got []punchLine
+		eventually.OK(t, func() string {
+			if got = listPunches(t, cfg); len(got) == n {
+				return ""
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%d punches stored, want %d; daemon log:\n%s", len(got), n, d.stderr)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return fmt.Sprintf("%d punches stored, want %d; daemon log:\n%s", len(got), n, d.stderr)
+		})
+		return got
 	}
 	got := waitPunches(500)
 	if got[0].Serial != "SERVE001" || got[0].Terminal != "gate-a" || got[0].Zone != "Europe/Berlin" || got[0].Source != "pull" || got[0].Delivered {

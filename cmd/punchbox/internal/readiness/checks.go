@@ -22,8 +22,8 @@ const (
 	maxBackupAge    = 48 * time.Hour
 )
 
-// notRunning is the detail of a check that needs the running box.
-const notRunning = "not checked: the box is not running (this check runs in the panel)"
+// notRunning says why a check that needs the running box was not run.
+const notRunning = "the box is not running (this check runs in the panel's System page)"
 
 func checkTLS(_ context.Context, in Input) Check {
 	const name, title = "tls", "Panel served over HTTPS"
@@ -45,6 +45,9 @@ func checkTLS(_ context.Context, in Input) Check {
 
 func checkAdmin(ctx context.Context, in Input) Check {
 	const name, title = "admin", "An admin account exists"
+	if in.Store == nil {
+		return notChecked(name, title, "the store cannot be opened")
+	}
 	admins, _, err := in.Store.CountUsers(ctx)
 	switch {
 	case err != nil:
@@ -105,7 +108,7 @@ func checkCentralLink(_ context.Context, in Input) Check {
 	case in.Config.MQTT.URL == "":
 		return bad(name, title, "no mqtt.url")
 	case in.Link == nil:
-		return ok(name, title, notRunning)
+		return notChecked(name, title, notRunning)
 	case !in.Link.Connected:
 		return bad(name, title, "not connected: "+orDefault(in.Link.LastError, "no error yet")+"; check the URL, credentials and network")
 	}
@@ -151,6 +154,9 @@ func checkClock(_ context.Context, in Input) Check {
 
 func checkTerminals(ctx context.Context, in Input) Check {
 	const name, title = "terminals", "Terminals online"
+	if in.Store == nil {
+		return notChecked(name, title, "the store cannot be opened")
+	}
 	ts, err := in.Store.Terminals(ctx)
 	if err != nil {
 		return bad(name, title, "cannot read the terminals: "+err.Error())
@@ -165,7 +171,7 @@ func checkTerminals(ctx context.Context, in Input) Check {
 		return bad(name, title, "no enabled terminal: add one in the panel")
 	}
 	if in.Healths == nil {
-		return ok(name, title, fmt.Sprintf("%d enabled; %s", enabled, notRunning))
+		return notChecked(name, title, fmt.Sprintf("%d enabled; whether they are online: %s", enabled, notRunning))
 	}
 	var down []string
 	for _, h := range in.Healths {
@@ -182,7 +188,7 @@ func checkTerminals(ctx context.Context, in Input) Check {
 func checkTerminalClocks(_ context.Context, in Input) Check {
 	const name, title = "terminal-clocks", "Terminal clocks agree with the box"
 	if in.Healths == nil {
-		return ok(name, title, notRunning)
+		return notChecked(name, title, notRunning)
 	}
 	var off []string
 	for _, h := range in.Healths {
@@ -240,10 +246,26 @@ func checkDataDir(_ context.Context, in Input) Check {
 	if perm := fi.Mode().Perm(); perm != 0o700 {
 		return bad(name, title, fmt.Sprintf("mode %#o: chmod 700 %s", perm, in.Config.DataDir))
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return bad(name, title, fmt.Sprintf("owned by uid %d, the box runs as %d: chown it to the service user", st.Uid, os.Getuid()))
+	uid := os.Getuid()
+	if in.Runner.Known {
+		uid = in.Runner.UID
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != uid {
+		return bad(name, title, fmt.Sprintf("owned by uid %d, the box runs as %d: chown it to the service user", st.Uid, uid))
 	}
 	return ok(name, title, "mode 0700, owned by the box's user")
+}
+
+func checkUser(_ context.Context, in Input) Check {
+	const name, title = "user", "Not run as root"
+	switch {
+	case !in.Runner.Known:
+		return notChecked(name, title, "cannot tell which user the box runs as")
+	case in.Runner.UID == 0:
+		return bad(name, title, fmt.Sprintf("the box runs as root (by %s): a fault in it could do anything to the machine; "+
+			"run it as the punchbox user (the unit's User=punchbox) and chown -R punchbox: %s", in.Runner.How, in.Config.DataDir))
+	}
+	return ok(name, title, fmt.Sprintf("uid %d (by %s)", in.Runner.UID, in.Runner.How))
 }
 
 func orDefault(s, def string) string {

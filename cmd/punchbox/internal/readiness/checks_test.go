@@ -1,7 +1,9 @@
 package readiness
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +43,17 @@ func good(t *testing.T) Input {
 	if _, err := db.BackupFile(ctx, filepath.Join(data, "backups", store.BackupName("s", "b", time.Now())), store.BackupMeta{Site: "s", Box: "b"}); err != nil {
 		t.Fatal(err)
 	}
+	// The box runs as an ordinary user who owns the data directory, also
+	// when the tests run as root.
+	uid := os.Getuid()
+	if uid == 0 {
+		uid = 4242
+		if err := os.Chown(data, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return Input{Config: cfg, Store: db, Version: "1.2.0", Supervised: true, Generated: false,
+		Runner:  Runner{Known: true, UID: uid, How: "the test"},
 		Healths: []drivers.Health{{ID: "gate-a", State: drivers.StateOnline, Info: drivers.Info{ClockRead: time.Now(), ClockOffset: 2 * time.Second}}},
 		Link:    &Link{Connected: true, Since: time.Now()}, Clock: Clock{Known: true, Synced: true}}
 }
@@ -74,12 +86,21 @@ func TestChecks(t *testing.T) {
 		{"backups", func(t *testing.T, in *Input) { in.Now = time.Now().Add(72 * time.Hour) }, "old"},
 		{"backups", func(t *testing.T, in *Input) { os.RemoveAll(filepath.Join(in.Config.DataDir, "backups")) }, "no backup"},
 		{"data-dir", func(t *testing.T, in *Input) { os.Chmod(in.Config.DataDir, 0o755) }, "chmod 700"},
+		{"user", func(t *testing.T, in *Input) { in.Runner = Runner{Known: true, UID: 0, How: "the running box"} }, "runs as root"},
+		{"store", func(t *testing.T, in *Input) { damageStore(t, in) }, "punchbox restore"},
+		{"store", func(t *testing.T, in *Input) { damageStore(t, in) }, "is damaged"},
+		{"store", func(t *testing.T, in *Input) {
+			in.Store, in.StoreErr = nil, &store.Damage{Path: "/x/punchbox.db", By: store.FoundByHeader, Detail: "not SQLite"}
+		}, "punchbox restore"},
 	}
 	// Unspoiled, every check passes (the disk check depends on the
 	// machine, so it is left to its own test).
 	for _, c := range Run(context.Background(), good(t)) {
 		if !c.OK && c.Name != "disk" {
 			t.Errorf("%s not OK on a good box: %s", c.Name, c.Detail)
+		}
+		if c.OK != (c.Status == StatusOK) {
+			t.Errorf("%s: ok %v, status %q", c.Name, c.OK, c.Status)
 		}
 		if c.Title == "" || c.Detail == "" {
 			t.Errorf("%s: want a title and a detail: %+v", c.Name, c)
@@ -93,8 +114,8 @@ func TestChecks(t *testing.T) {
 				if c.Name != tt.check {
 					continue
 				}
-				if c.OK || !strings.Contains(c.Detail, tt.want) {
-					t.Errorf("%s = ok %t %q, want not OK saying %q", c.Name, c.OK, c.Detail, tt.want)
+				if c.OK || c.Status != StatusFail || !strings.Contains(c.Detail, tt.want) {
+					t.Errorf("%s = %s %q, want a failure saying %q", c.Name, c.Status, c.Detail, tt.want)
 				}
 				return
 			}
@@ -115,15 +136,66 @@ func TestCheckDisk(t *testing.T) {
 	}
 }
 
+// TestChecksNotRunning: the checks that need the running box are "not
+// checked" on a stopped one, never passes; the others still run, and the
+// store gets its quick check.
 func TestChecksNotRunning(t *testing.T) {
 	in := good(t)
 	in.Healths, in.Link = nil, nil
-	for _, c := range Run(context.Background(), in) {
+	cs := Run(context.Background(), in)
+	for _, c := range cs {
 		switch c.Name {
-		case "central-link", "terminal-clocks":
-			if !c.OK || !strings.Contains(c.Detail, "not running") {
-				t.Errorf("%s on a stopped box = %+v, want skipped with a note", c.Name, c)
+		case "central-link", "terminal-clocks", "terminals":
+			if c.OK || c.Status != StatusNotChecked || !strings.HasPrefix(c.Detail, "not checked: ") || !strings.Contains(c.Detail, "not running") {
+				t.Errorf("%s on a stopped box = %+v, want not checked, saying why", c.Name, c)
+			}
+		case "store":
+			if !c.OK || !strings.Contains(c.Detail, "quick check passed") {
+				t.Errorf("store on a stopped box = %+v, want the quick check", c)
 			}
 		}
 	}
+	passed, failed, notChecked := Count(cs)
+	if notChecked != 3 || passed+failed+notChecked != len(cs) {
+		t.Errorf("count = %d passed, %d failed, %d not checked of %d; want 3 not checked", passed, failed, notChecked, len(cs))
+	}
+	in.Runner = Runner{}
+	for _, c := range Run(context.Background(), in) {
+		if c.Name == "user" && c.Status != StatusNotChecked {
+			t.Errorf("user of an unknown runner = %+v, want not checked", c)
+		}
+	}
+}
+
+// damageStore overwrites the middle of in's store and lets the integrity
+// check find it, as the running box would.
+func damageStore(t *testing.T, in *Input) {
+	t.Helper()
+	ctx := context.Background()
+	if err := in.Store.Put(ctx, storetest.Punches(3000, 50)); err != nil {
+		t.Fatal(err)
+	}
+	path := in.Store.Path()
+	if err := in.Store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(bytes.Repeat([]byte{0x5a}, 64<<10), fi.Size()/2&^4095)
+	f.Close()
+	if _, err := db.CheckIntegrity(ctx); !errors.Is(err, store.ErrDamaged) {
+		t.Fatalf("integrity check of the damaged store: %v", err)
+	}
+	in.Store = db
 }

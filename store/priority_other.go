@@ -1,0 +1,6 @@
+//go:build !linux
+
+package store
+
+// lowerPriority does nothing off Linux.
+func lowerPriority() {}
