@@ -286,7 +286,7 @@ func (l *Link) cmdResend(ctx context.Context, up *uplink, id string, body []byte
 		f.From, f.To = c.FromTime, c.ToTime
 	}
 	sent, batches := 0, []int64{}
-	bucket := newBucket(l.backfillRate, time.Now)
+	bucket := newBucket(l.backfillRate)
 	for sent < maxResend {
 		var ps []store.StoredPunch
 		var err error
@@ -381,8 +381,10 @@ func (l *Link) cmdSettings(ctx context.Context, body []byte) (any, error) {
 			Detail: fmt.Sprintf("%v → %v", settingText(old, d.Default), v)}); err != nil {
 			l.log.Warn("write audit log", "action", "setting.change", "err", err)
 		}
-		if d.Key == "uplink.backfill_rate" {
-			l.SetBackfillRate(v.(float64))
+		if d.Key == backfillKey {
+			if err := l.SetBackfillRate(v.(float64)); err != nil {
+				return nil, err // cannot be: v passed the same registry
+			}
 		}
 	}
 	current := map[string]any{}

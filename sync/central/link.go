@@ -101,11 +101,17 @@ func (l *Link) backfillRate() float64 {
 }
 
 // SetBackfillRate changes the back-fill rate, in punches per second (0:
-// unlimited), from the next batch on.
-func (l *Link) SetBackfillRate(rate float64) {
+// unlimited), from the next batch on. A rate outside the setting's bounds
+// is refused (ErrInvalid) and the current one kept.
+func (l *Link) SetBackfillRate(rate float64) error {
+	v, err := store.SettingDefs.Validate(backfillKey, rate)
+	if err != nil {
+		return fmt.Errorf("back-fill rate %g: %w", rate, err)
+	}
 	l.mu.Lock()
-	l.rate = max(rate, 0)
+	l.rate = v.(float64)
 	l.mu.Unlock()
+	return nil
 }
 
 // Run connects and keeps the link up until ctx ends; it returns nil then.

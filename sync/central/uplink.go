@@ -80,7 +80,7 @@ func (u *uplink) backfill(ctx context.Context) error {
 		return nil // nothing was stored before this session
 	}
 	var after int64
-	bucket := newBucket(u.l.backfillRate, time.Now)
+	bucket := newBucket(u.l.backfillRate)
 	began, total := time.Now(), 0
 	for {
 		ps, err := u.l.db.Undelivered(ctx, after, u.floor, u.l.opts.BatchSize)
