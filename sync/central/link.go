@@ -14,6 +14,7 @@ import (
 
 	"github.com/punchbox/punchbox"
 	"github.com/punchbox/punchbox/drivers"
+	"github.com/punchbox/punchbox/internal/ratelog"
 	"github.com/punchbox/punchbox/store"
 )
 
@@ -52,6 +53,10 @@ type Link struct {
 	log    *slog.Logger
 	events *eventQueue
 
+	rlog   *ratelog.Limiter
+	cmds   chan mqtt.Message // commands waiting to run, across sessions
+	unsent []CmdResult       // results a lost session could not publish; the command runner's
+
 	mu    sync.Mutex
 	state LinkState
 	rate  float64 // back-fill rate, punches/s; 0 = unlimited
@@ -76,7 +81,8 @@ func New(opts Options, db Store, terms Terminals, log *slog.Logger) (*Link, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &Link{opts: opts, db: db, terms: terms, log: log, events: newEventQueue(256), rate: opts.BackfillRate}
+	l := &Link{opts: opts, db: db, terms: terms, log: log, events: newEventQueue(256), rate: opts.BackfillRate,
+		rlog: ratelog.New(log, 0, nil), cmds: make(chan mqtt.Message, maxQueued)}
 	l.state.Broker = opts.URL
 	return l, nil
 }
@@ -182,20 +188,19 @@ func (l *Link) session(ctx context.Context) error {
 	if err := l.publishWait(ctx, client, "status", true, mustJSON(l.status(ctx, "online", "", sess))); err != nil {
 		return fmt.Errorf("publish birth: %w", err)
 	}
-	l.mu.Lock()
-	l.state = LinkState{Connected: true, Since: time.Now(), Session: sess, Broker: l.opts.URL}
-	l.mu.Unlock()
-	l.log.Info("connected to central", "broker", l.opts.URL, "session", sess)
-
 	up, err := l.newUplink(ctx, client, sess)
 	if err != nil {
 		return err
 	}
-	cmds := make(chan mqtt.Message, 64)
 	acks := make(chan mqtt.Message, 64)
-	if err := l.subscribe(client, cmds, acks); err != nil {
+	if err := l.subscribe(client, acks); err != nil {
 		return err
 	}
+	// Connected once commands are taken too.
+	l.mu.Lock()
+	l.state = LinkState{Connected: true, Since: time.Now(), Session: sess, Broker: l.opts.URL}
+	l.mu.Unlock()
+	l.log.Info("connected to central", "broker", l.opts.URL, "session", sess)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		select {
@@ -209,7 +214,7 @@ func (l *Link) session(ctx context.Context) error {
 	g.Go(func() error { return l.publishTerminals(gctx, client) })
 	g.Go(func() error { return l.publishEvents(gctx, client) })
 	g.Go(func() error { return l.refreshStatus(gctx, client, sess) })
-	g.Go(func() error { return l.runCommands(gctx, client, up, cmds) })
+	g.Go(func() error { return l.runCommands(gctx, client, up) })
 	err = g.Wait()
 	clean = ctx.Err() != nil
 	if clean {
@@ -246,9 +251,9 @@ func (l *Link) connect(ctx context.Context, sess int64) (mqtt.Client, <-chan err
 			default:
 			}
 		})
-	if tlsCfg != nil {
-		o.SetTLSConfig(tlsCfg)
-	}
+	// Every read from the broker goes through a limitConn: a command
+	// over maxCommand is refused before it is buffered whole.
+	o.SetCustomOpenConnectionFn(l.opts.dialer(tlsCfg, maxCommand))
 	client := mqtt.NewClient(o)
 	tok := client.Connect()
 	select {
@@ -269,20 +274,21 @@ func (l *Link) connect(ctx context.Context, sess int64) (mqtt.Client, <-chan err
 // subscribe takes commands, and central's acknowledgements in end-to-end
 // mode. Handlers only hand messages on: paho calls them on its own
 // goroutines.
-func (l *Link) subscribe(client mqtt.Client, cmds, acks chan<- mqtt.Message) error {
+func (l *Link) subscribe(client mqtt.Client, acks chan<- mqtt.Message) error {
 	filters := map[string]byte{l.opts.Topic("cmd/+"): 1}
 	if l.opts.CentralAck {
 		filters[l.opts.Topic("ack")] = 1
 	}
-	tok := client.SubscribeMultiple(filters, func(_ mqtt.Client, m mqtt.Message) {
-		ch := cmds
-		if m.Topic() == l.opts.Topic("ack") {
-			ch = acks
+	tok := client.SubscribeMultiple(filters, func(c mqtt.Client, m mqtt.Message) {
+		if m.Topic() != l.opts.Topic("ack") {
+			l.takeCommand(c, m)
+			return
 		}
 		select {
-		case ch <- m:
+		case acks <- m:
 		default:
-			l.log.Warn("dropping a message from central: too many waiting", "topic", m.Topic())
+			// Acknowledgements are cumulative: a later one covers this.
+			l.rlog.Log(context.Background(), slog.LevelDebug, "ack-dropped", "dropping an acknowledgement from central: too many waiting")
 		}
 	})
 	if !tok.WaitTimeout(l.opts.ConnectTimeout) {
