@@ -416,7 +416,7 @@ func (l *Link) cmdResend(ctx context.Context, up *uplink, id string, body []byte
 		if err := bucket.wait(ctx, len(ps)); err != nil {
 			return nil, err
 		}
-		if err := up.publish(ctx, ps, true, id, up.backSlots); err != nil {
+		if err := up.publish(ctx, ps, store.SentBatch{Historical: true, Resend: id}, up.backSlots); err != nil {
 			return nil, err
 		}
 		up.mu.Lock()

@@ -22,7 +22,10 @@ import (
 type Store interface {
 	Undelivered(ctx context.Context, after, upTo int64, limit int) ([]store.StoredPunch, error)
 	Outbox(ctx context.Context, after int64, limit int) ([]store.StoredPunch, error)
-	Acknowledge(ctx context.Context, ranges []store.Range, batch int64) error
+	Acknowledge(ctx context.Context, ranges []store.Range, done ...int64) error
+	RecordBatch(ctx context.Context, b store.SentBatch) error
+	PendingBatches(ctx context.Context) ([]store.SentBatch, error)
+	PunchesIn(ctx context.Context, ranges []store.Range) ([]store.StoredPunch, error)
 	Backlog(ctx context.Context) (store.Backlog, error)
 	Changed() <-chan struct{}
 	Uplink(ctx context.Context) (store.UplinkState, error)

@@ -16,6 +16,7 @@ type Status struct {
 	State     string       `json:"state"`            // online or offline
 	Reason    string       `json:"reason,omitempty"` // offline: "lost" (the will) or "stopped"
 	Session   int64        `json:"session"`          // grows with every connect
+	Epoch     string       `json:"epoch,omitempty"`  // the numbering of batches and seqs (see batchHeader)
 	Version   string       `json:"version,omitempty"`
 	Started   time.Time    `json:"started,omitzero"` // when the process started
 	Time      time.Time    `json:"time"`
@@ -115,6 +116,7 @@ type CmdError struct {
 type Ack struct {
 	Schema string `json:"schema"`
 	Batch  int64  `json:"batch"`
+	Epoch  string `json:"epoch,omitempty"` // optional: the batch's epoch
 }
 
 func mustJSON(v any) []byte {

@@ -22,6 +22,7 @@ const (
 // batchHeader is what a punches message says about itself.
 type batchHeader struct {
 	Site, Box  string
+	Epoch      string // the numbering batch and seq numbers belong to
 	Session    int64
 	Batch      int64
 	Historical bool
@@ -37,6 +38,10 @@ func appendBatch(b []byte, h batchHeader, ps []store.StoredPunch) []byte {
 	b = appendString(b, h.Site)
 	b = append(b, `,"box":`...)
 	b = appendString(b, h.Box)
+	if h.Epoch != "" {
+		b = append(b, `,"epoch":`...)
+		b = appendString(b, h.Epoch)
+	}
 	b = append(b, `,"session":`...)
 	b = strconv.AppendInt(b, h.Session, 10)
 	b = append(b, `,"batch":`...)

@@ -15,6 +15,10 @@ import (
 func (l *Link) status(ctx context.Context, state, reason string, sess int64) Status {
 	var backlog *store.Backlog
 	var terminals []string
+	var epoch string
+	if u, err := l.db.Uplink(ctx); err == nil {
+		epoch = u.Epoch
+	}
 	if state == "online" {
 		if b, err := l.db.Backlog(ctx); err == nil {
 			backlog = &b
@@ -24,12 +28,12 @@ func (l *Link) status(ctx context.Context, state, reason string, sess int64) Sta
 			terminals = append(terminals, h.ID)
 		}
 	}
-	return statusMessage(&l.opts, state, reason, sess, backlog, terminals, time.Now())
+	return statusMessage(&l.opts, state, reason, sess, epoch, backlog, terminals, time.Now())
 }
 
 // statusMessage builds a status message.
-func statusMessage(o *Options, state, reason string, sess int64, b *store.Backlog, terminals []string, now time.Time) Status {
-	s := Status{Schema: SchemaStatus, Site: o.Site, Box: o.Box, State: state, Reason: reason, Session: sess,
+func statusMessage(o *Options, state, reason string, sess int64, epoch string, b *store.Backlog, terminals []string, now time.Time) Status {
+	s := Status{Schema: SchemaStatus, Site: o.Site, Box: o.Box, State: state, Reason: reason, Session: sess, Epoch: epoch,
 		Version: o.Version, Started: o.Started.UTC(), Time: now.UTC(), Terminals: terminals}
 	if b != nil {
 		s.Backlog = &BacklogInfo{Pending: b.Pending, AgeSeconds: b.Age(now).Seconds(), DeliveredSeq: b.DeliveredSeq, LastSeq: b.LastSeq}

@@ -161,6 +161,7 @@ func TestBrokerRestartMidDrain(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	checkComplete(t, db, summarize(t, decodeBatches(t, central.Messages("/punches"))))
+	numbersUnique(t, decodeBatches(t, central.Messages("/punches")))
 }
 
 // The connection is cut while the box is in the middle of sending a batch.
@@ -184,6 +185,7 @@ func TestConnectionCutDuringPublish(t *testing.T) {
 	}
 	waitBacklogEmpty(t, db)
 	checkComplete(t, db, summarize(t, decodeBatches(t, central.Messages("/punches"))))
+	numbersUnique(t, decodeBatches(t, central.Messages("/punches")))
 	if s := b.link.State().Session; s < 2 {
 		t.Errorf("session %d after a cut, want a reconnect", s)
 	}
