@@ -147,7 +147,8 @@ func (l *Link) result(m mqtt.Message, id string, result any, err error) CmdResul
 		if !errors.As(err, &ce) {
 			ce = &cmdError{CmdError{Code: "failed", Message: err.Error()}}
 		}
-		res.Error = &ce.CmdError
+		// A message may quote a terminal's words: bounded and clean.
+		res.Error = &CmdError{Code: ce.Code, Message: clampString(ce.Message, maxMessage), Field: clampString(ce.Field, maxName)}
 		return res
 	}
 	res.OK, res.Result = true, result
@@ -357,7 +358,7 @@ func (l *Link) onTerminals(ctx context.Context, id string, fn func(context.Conte
 			continue
 		}
 		if err := fn(ctx, cmd); err != nil {
-			out[h.ID] = err.Error()
+			out[h.ID] = clampString(err.Error(), maxMessage)
 			continue
 		}
 		out[h.ID] = "ok"

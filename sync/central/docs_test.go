@@ -71,7 +71,8 @@ func TestDocExamples(t *testing.T) {
 			LastError: "dial tcp 192.168.1.201:4370: i/o timeout", LastErrorAt: ms("2026-11-27T07:40:00Z"), LastContact: ms("2026-11-27T07:39:12Z"),
 			Info: drivers.Info{Serial: "CQUJ203160123", Platform: "ZEM760_TFT", Firmware: "Ver 6.60 Apr 28 2015", Transport: "tcp",
 				ClockOffset: 3 * time.Second, Records: 40210, RecordCap: 100000, Users: 187, UserCap: 10000}}
-		m := mustJSON(terminalStatus(docOpts.Site, docOpts.Box, h, ms("2026-11-27T07:40:00Z")))
+		ts, _ := terminalStatus(docOpts.Site, docOpts.Box, h, ms("2026-11-27T07:40:00Z"))
+		m := mustJSON(ts)
 		sameJSON(t, "terminal", m)
 		conforms(t, "terminal", m)
 	})
