@@ -12,7 +12,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/punchbox/punchbox"
 	"github.com/punchbox/punchbox/drivers"
 	"github.com/punchbox/punchbox/store"
 	"github.com/punchbox/punchbox/store/storetest"
@@ -116,7 +115,9 @@ func TestPayloadsFromHostileInputs(t *testing.T) {
 				db := storetest.Open(t)
 				terms := newFakeTerminals()
 				terms.set(drivers.Health{ID: "gate-a", Kind: "zk", State: drivers.StateOnline}, &fakeCommander{id: "gate-a",
-					PullFunc:    func(context.Context) (drivers.PullResult, error) { return drivers.PullResult{}, errors.New("terminal says " + s) },
+					PullFunc: func(context.Context) (drivers.PullResult, error) {
+						return drivers.PullResult{}, errors.New("terminal says " + s)
+					},
 					SetTimeFunc: func(context.Context, time.Time) error { return errors.New(s) }})
 				l := &Link{opts: Options{Site: "acme", Box: "box-01"}, db: db, terms: terms, log: testLogger()}
 				for _, m := range []fakeMessage{
@@ -138,7 +139,6 @@ func TestPayloadsFromHostileInputs(t *testing.T) {
 			})
 		})
 	}
-	_ = punchbox.SourceLive
 }
 
 func FuzzClampString(f *testing.F) {
