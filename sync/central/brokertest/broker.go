@@ -22,6 +22,8 @@ import (
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
+
+	"github.com/punchbox/punchbox/internal/eventually"
 )
 
 // Broker is a broker on a loopback port.
@@ -84,18 +86,14 @@ func (b *Broker) Restart() {
 		b.startMochi()
 	}
 	// Wait until it accepts connections.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	eventually.OK(b.tb, func() string {
 		c, err := net.DialTimeout("tcp", b.addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
+		if err != nil {
+			return fmt.Sprintf("broker on %s did not start: %v\n%s", b.addr, err, b.logText())
 		}
-		if time.Now().After(deadline) {
-			b.tb.Fatalf("broker on %s did not start: %v\n%s", b.addr, err, b.logText())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		c.Close()
+		return ""
+	})
 }
 
 func (b *Broker) startMochi() {
