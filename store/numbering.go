@@ -282,7 +282,14 @@ func raiseMarksFrom(ctx context.Context, dbPath string) error {
 	defer conn.Close()
 	c, err := readCounters(ctx, conn)
 	if err != nil {
-		return nil // damaged, or from before epochs: the file stands
+		// From before epochs (the new punchbox never ran on it): its
+		// counters are there all the same.
+		err = conn.QueryRowContext(ctx, `SELECT max(last_seq, COALESCE((SELECT max(seq) FROM punches), 0)), batch_seq, session FROM outbox`).
+			Scan(&c.lastSeq, &c.lastBatch, &c.session)
+		if err != nil {
+			return nil // damaged: the file stands as it is
+		}
+		c.Epoch = newEpoch()
 	}
 	cur := marks{Epoch: c.Epoch, Seq: max(c.Seq, c.lastSeq), Batch: max(c.Batch, c.lastBatch), Session: max(c.Session, c.session)}
 	if ferr != nil || !found {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -248,5 +249,43 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Restored over a store the new punchbox never opened (from before
+// numbering epochs, so with no numbers file yet), the numbers still
+// resume above that store's.
+func TestRestoreOverStoreFromBeforeEpochs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, store.FileName)
+	db := reopen(t, path)
+	put(t, db, "1", 30)
+	backup := filepath.Join(t.TempDir(), "b.tar.gz")
+	if _, err := db.BackupFile(ctx, backup, store.BackupMeta{}); err != nil {
+		t.Fatal(err)
+	}
+	put(t, db, "2", 70)
+	db.Close()
+	// Make it a store of schema 3: no epoch, no marks, no numbers file.
+	conn, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"UPDATE outbox SET batch_seq = 40, session = 9", "DROP TABLE batches",
+		"ALTER TABLE outbox DROP COLUMN epoch", "ALTER TABLE outbox DROP COLUMN last_batch", "ALTER TABLE outbox DROP COLUMN mark_seq",
+		"ALTER TABLE outbox DROP COLUMN mark_batch", "ALTER TABLE outbox DROP COLUMN mark_session", "PRAGMA user_version = 3"} {
+		if _, err := conn.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close()
+	os.Remove(filepath.Join(dir, store.NumbersFile))
+	if _, _, err := store.Restore(ctx, backup, path, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := numbersOf(t, reopen(t, path))
+	if got.seq < 100 || got.lastBatch < 40 || got.session < 9 {
+		t.Errorf("after restoring over a store at seq 100, batch 40, session 9: %+v", got)
 	}
 }
