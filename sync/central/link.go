@@ -176,9 +176,10 @@ func (l *Link) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	clean := false
 	defer func() {
-		if clean {
+		// A stop (ctx ended) is clean at any point of the session, also
+		// while it is still starting up.
+		if ctx.Err() != nil {
 			// A clean stop: say so, since the broker sends the will only
 			// when the connection is lost.
 			t := client.Publish(l.opts.Topic("status"), 1, true, mustJSON(l.status(context.WithoutCancel(ctx), "offline", "stopped", sess)))
@@ -219,8 +220,7 @@ func (l *Link) session(ctx context.Context) error {
 	g.Go(func() error { return l.refreshStatus(gctx, client, sess) })
 	g.Go(func() error { return l.runCommands(gctx, client, up) })
 	err = g.Wait()
-	clean = ctx.Err() != nil
-	if clean {
+	if ctx.Err() != nil {
 		return nil
 	}
 	return err
