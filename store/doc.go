@@ -12,6 +12,10 @@
 // the uplink reads the outbox in order and marks what central acknowledged,
 // and the panel queries. Changed wakes readers when punches commit.
 //
+// The numbers central sees (outbox seqs, batch numbers, sessions) are
+// kept above everything published, across restores, by a high-water file
+// beside the database (NumbersFile) and a numbering epoch.
+//
 // Backups are consistent snapshots taken while writes go on, with a
 // manifest; Restore verifies a backup completely before it swaps it in
 // atomically; Scheduler takes them daily and keeps the newest.
