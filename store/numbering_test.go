@@ -289,3 +289,18 @@ func TestRestoreOverStoreFromBeforeEpochs(t *testing.T) {
 		t.Errorf("after restoring over a store at seq 100, batch 40, session 9: %+v", got)
 	}
 }
+
+// BenchmarkRecordBatch is what recording a batch before it is published
+// costs the uplink: one committed transaction per batch of 500.
+func BenchmarkRecordBatch(b *testing.B) {
+	db := storetest.Open(b)
+	ctx := context.Background()
+	var batch int64
+	for b.Loop() {
+		batch++
+		r := store.Range{From: (batch-1)*500 + 1, To: batch * 500}
+		if err := db.RecordBatch(ctx, store.SentBatch{Batch: batch, Historical: true, Ranges: []store.Range{r}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
