@@ -35,7 +35,7 @@ type Broker struct {
 	mu    sync.Mutex
 	mochi *mochi.Server
 	proc  *exec.Cmd
-	log   *bytes.Buffer
+	log   *syncBuffer
 }
 
 // Start starts a broker for the test; it stops when the test ends.
@@ -119,7 +119,7 @@ func (b *Broker) startMosquitto() {
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		b.tb.Fatal(err)
 	}
-	b.log = &bytes.Buffer{}
+	b.log = &syncBuffer{}
 	cmd := exec.Command(bin, "-c", conf)
 	cmd.Stdout, cmd.Stderr = b.log, b.log
 	if err := cmd.Start(); err != nil {
@@ -133,6 +133,25 @@ func (b *Broker) logText() string {
 		return ""
 	}
 	return b.log.String()
+}
+
+// syncBuffer is mosquitto's output: written by the process's copier,
+// read by a test that reports a failure.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }
 
 func freePort(tb testing.TB) string {
