@@ -301,7 +301,7 @@ func TestBackupManifest(t *testing.T) {
 	// The snapshot was made next to the database and is gone.
 	entries, _ := os.ReadDir(filepath.Dir(db.Path()))
 	for _, e := range entries {
-		if e.Name() != store.FileName && e.Name() != store.FileName+"-wal" && e.Name() != store.FileName+"-shm" {
+		if e.Name() != store.FileName && e.Name() != store.FileName+"-wal" && e.Name() != store.FileName+"-shm" && e.Name() != store.NumbersFile {
 			t.Errorf("left in the data directory: %s", e.Name())
 		}
 	}

@@ -107,10 +107,11 @@ func (d delivery) rangesJSON() string {
 }
 
 // Acknowledge records that the punches in ranges were acknowledged
-// upstream, in one transaction, together with the uplink's batch sequence
-// (the highest batch acknowledged; it only grows). Positions only move
-// forward: what is already delivered stays so.
-func (db *DB) Acknowledge(ctx context.Context, ranges []Range, batch int64) error {
+// upstream, and that the batches done are, in one transaction: their
+// record (RecordBatch) goes, and the uplink's batch sequence (the highest
+// batch acknowledged) only grows. Positions only move forward: what is
+// already delivered stays so.
+func (db *DB) Acknowledge(ctx context.Context, ranges []Range, done ...int64) error {
 	w, err := db.writer()
 	if err != nil {
 		return err
@@ -134,6 +135,13 @@ func (db *DB) Acknowledge(ctx context.Context, ranges []Range, batch int64) erro
 			newly += n
 		}
 	}
+	var batch int64
+	for _, b := range done {
+		batch = max(batch, b)
+		if _, err := tx.ExecContext(ctx, "DELETE FROM batches WHERE batch = ?", b); err != nil {
+			return fmt.Errorf("acknowledge: %w", classify(err))
+		}
+	}
 	_, err = tx.ExecContext(ctx, `UPDATE outbox SET delivered_seq = ?, delivered_ranges = ?, pending = pending - ?,
 		delivered_at = CASE WHEN ? > 0 THEN ? ELSE delivered_at END, batch_seq = max(batch_seq, ?)`,
 		d.Prefix, d.rangesJSON(), newly, newly, millis(db.now()), batch)
@@ -149,7 +157,7 @@ func (db *DB) Acknowledge(ctx context.Context, ranges []Range, batch int64) erro
 // MarkDelivered records that every punch up to seq was acknowledged
 // upstream.
 func (db *DB) MarkDelivered(ctx context.Context, seq int64) error {
-	return db.Acknowledge(ctx, []Range{{1, seq}}, 0)
+	return db.Acknowledge(ctx, []Range{{1, seq}})
 }
 
 // Undelivered returns up to limit punches with seq in (after, upTo] that
@@ -191,28 +199,41 @@ func (db *DB) Undelivered(ctx context.Context, after, upTo int64, limit int) ([]
 
 // UplinkState is what the uplink resumes from after a restart.
 type UplinkState struct {
-	BatchSeq int64 // the highest batch acknowledged
-	Session  int64 // the connection counter
+	BatchSeq  int64  // the highest batch acknowledged
+	LastBatch int64  // the last batch number given out: the next is above it
+	Session   int64  // the connection counter
+	Epoch     string // the numbering's epoch (see NumbersFile)
 }
 
 // Uplink returns the uplink's persisted state.
 func (db *DB) Uplink(ctx context.Context) (UplinkState, error) {
 	var u UplinkState
-	if err := db.r.QueryRowContext(ctx, "SELECT batch_seq, session FROM outbox").Scan(&u.BatchSeq, &u.Session); err != nil {
+	if err := db.r.QueryRowContext(ctx, "SELECT batch_seq, last_batch, session, epoch FROM outbox").Scan(&u.BatchSeq, &u.LastBatch, &u.Session, &u.Epoch); err != nil {
 		return u, fmt.Errorf("read uplink state: %w", err)
 	}
 	return u, nil
 }
 
-// NextSession increments and returns the uplink's connection counter.
+// NextSession increments and returns the uplink's connection counter,
+// reserving it in the numbers file first when it passes the mark.
 func (db *DB) NextSession(ctx context.Context) (int64, error) {
 	w, err := db.writer()
 	if err != nil {
 		return 0, err
 	}
-	var n int64
-	if err := w.QueryRowContext(ctx, "UPDATE outbox SET session = session + 1 RETURNING session").Scan(&n); err != nil {
+	numbersMu.Lock()
+	defer numbersMu.Unlock()
+	tx, err := w.BeginTx(ctx, nil)
+	if err != nil {
 		return 0, fmt.Errorf("next session: %w", classify(err))
+	}
+	defer tx.Rollback()
+	var n int64
+	if err := tx.QueryRowContext(ctx, "UPDATE outbox SET session = session + 1 RETURNING session").Scan(&n); err != nil {
+		return 0, fmt.Errorf("next session: %w", classify(err))
+	}
+	if err := db.reserveAndCommit(ctx, tx, 0, 0, n); err != nil {
+		return 0, fmt.Errorf("next session: %w", err)
 	}
 	return n, nil
 }

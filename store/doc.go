@@ -20,6 +20,10 @@
 // says when the store cannot write (a full disk). The write-ahead log is
 // brought back to size after long reads (wal.go).
 //
+// The numbers central sees (outbox seqs, batch numbers, sessions) are
+// kept above everything published, across restores, by a high-water file
+// beside the database (NumbersFile) and a numbering epoch.
+//
 // Backups are consistent snapshots taken while writes go on, with a
 // manifest; Restore verifies a backup completely before it swaps it in
 // atomically; Scheduler takes them daily and keeps the newest.

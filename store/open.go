@@ -161,6 +161,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			db.closeDBs()
 			return nil, fmt.Errorf("open store: %w", err)
 		}
+		if err := db.syncNumbers(ctx); err != nil {
+			db.closeDBs()
+			return nil, fmt.Errorf("open store: %w", err)
+		}
 		// The counter and the punches agree unless the file was tampered
 		// with; trusting the larger keeps sequence numbers from ever being
 		// reused.

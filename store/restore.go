@@ -237,6 +237,11 @@ func checkDB(ctx context.Context, path string, m Manifest) error {
 // Nothing may have the database open meanwhile: the CLI holds the data
 // directory's lock, so the daemon is not running. A backup with an older
 // schema is fine; the daemon migrates it when it next starts.
+//
+// The restored database gets a new numbering epoch, and the numbers file
+// beside dbPath is raised to cover what the current database gave out:
+// when the store next opens, its batch, seq and session numbers resume
+// above everything central may have seen (see NumbersFile).
 func Restore(ctx context.Context, backupPath, dbPath string, log *slog.Logger) (Manifest, string, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -255,6 +260,15 @@ func Restore(ctx context.Context, backupPath, dbPath string, log *slog.Logger) (
 			removeDBFiles(newPath)
 		}
 	}()
+	// The restored database numbers in a new epoch, and the numbers file
+	// covers what the current one gave out, so that nothing central saw
+	// is numbered again (see NumbersFile; Open does the rest).
+	if err := newEpochIn(ctx, newPath); err != nil {
+		return Manifest{}, "", fmt.Errorf("restore %s: %w", backupPath, err)
+	}
+	if err := raiseMarksFrom(ctx, dbPath); err != nil {
+		return Manifest{}, "", fmt.Errorf("restore %s: %w", backupPath, err)
+	}
 	kept, err := swapIn(ctx, dbPath, newPath, time.Now(), log)
 	if err != nil {
 		return Manifest{}, "", fmt.Errorf("restore %s: %w", backupPath, err)

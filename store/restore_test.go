@@ -245,8 +245,8 @@ func TestRestoreSwap(t *testing.T) {
 		}
 	}
 	entries, _ := os.ReadDir(filepath.Dir(dbPath))
-	if len(entries) != 2 {
-		t.Errorf("the data directory holds %v, want the database and the kept one", entries)
+	if len(entries) != 3 {
+		t.Errorf("the data directory holds %v, want the database, the kept one and the numbers file", entries)
 	}
 	keptIDs := bkIDs(t, kept)
 	if len(keptIDs) != len(curPunches) {

@@ -17,8 +17,11 @@ type SettingDef struct {
 	Type    string // "int" or "float"
 	Default any    // an int or a float64, as Type says
 	Min     float64
-	Max     float64 // 0: no upper bound
-	Central bool    // central may change it with the MQTT settings command
+	Max     float64 // every setting has one: a value the code can live with
+	// OffAtZero allows 0 as well, below Min, meaning "off" or
+	// "unlimited" (as for the back-fill rate).
+	OffAtZero bool
+	Central   bool // central may change it with the MQTT settings command
 }
 
 // SettingTypes.
@@ -34,7 +37,10 @@ type SettingRegistry []SettingDef
 var SettingDefs = SettingRegistry{
 	{Key: "retention.days", Title: "Keep delivered punches (days)", Type: SettingInt, Default: DefaultRetentionDays, Min: 1, Max: 3650, Central: true,
 		Doc: "Punches central acknowledged are deleted from the box after this many days; undelivered punches are never deleted."},
-	{Key: "uplink.backfill_rate", Title: "Back-fill rate (punches/s)", Type: SettingFloat, Default: 0.0, Min: 0, Central: true,
+	// Below 1 punch/s a batch of 500 would wait over 8 minutes, and a
+	// resend would outlast its command's time; above 1,000,000/s nothing
+	// is held back on a Pi anyway.
+	{Key: "uplink.backfill_rate", Title: "Back-fill rate (punches/s)", Type: SettingFloat, Default: 0.0, Min: 1, Max: 1_000_000, OffAtZero: true, Central: true,
 		Doc: "How fast punches held back during an outage are sent to central; 0 is unlimited. Live punches are never held behind it."},
 	{Key: "backup.every_hours", Title: "Backup interval (hours)", Type: SettingInt, Default: 24, Min: 1, Max: 168,
 		Doc: "The box takes a backup of its store this often, into the backups directory of its data directory."},
@@ -81,7 +87,7 @@ func (d SettingDef) Validate(v any) (any, error) {
 	default:
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, d.Want())
 	}
-	if math.IsNaN(f) || math.IsInf(f, 0) || f < d.Min || (d.Max > 0 && f > d.Max) {
+	if math.IsNaN(f) || math.IsInf(f, 0) || (f < d.Min && !(f == 0 && d.OffAtZero)) || f > d.Max {
 		return nil, fmt.Errorf("%w: %s", ErrInvalid, d.Want())
 	}
 	if d.Type == SettingInt {
@@ -100,10 +106,10 @@ func (d SettingDef) Want() string {
 		what = "a whole number"
 	}
 	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
-	if d.Max > 0 {
-		return fmt.Sprintf("want %s from %s to %s", what, num(d.Min), num(d.Max))
+	if d.OffAtZero {
+		return fmt.Sprintf("want 0 (off) or %s from %s to %s", what, num(d.Min), num(d.Max))
 	}
-	return fmt.Sprintf("want %s of at least %s", what, num(d.Min))
+	return fmt.Sprintf("want %s from %s to %s", what, num(d.Min), num(d.Max))
 }
 
 // SettingValue returns the stored value of the known setting key, checked
@@ -128,6 +134,37 @@ func (db *DB) SettingValue(ctx context.Context, key string) (any, error) {
 		return d.Default, nil
 	}
 	return v, nil
+}
+
+// CheckSettings reads back every known setting that is stored and returns
+// an error for each whose value does not pass its definition now (written
+// by an older punchbox, or around the registry). Such a setting is not
+// used: SettingValue gives its default. Errors wrap ErrInvalid.
+func (db *DB) CheckSettings(ctx context.Context) ([]error, error) {
+	stored, err := db.Settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var bad []error
+	for _, d := range SettingDefs {
+		raw, ok := stored[d.Key]
+		if !ok {
+			continue
+		}
+		var n json.Number
+		if err := json.Unmarshal(raw, &n); err == nil {
+			_, err = d.Validate(n)
+			if err == nil {
+				continue
+			}
+		}
+		shown := string(raw)
+		if len(shown) > 40 {
+			shown = shown[:40] + "…"
+		}
+		bad = append(bad, fmt.Errorf("setting %s: %w: stored %s, %s; using the default %v", d.Key, ErrInvalid, shown, d.Want(), d.Default))
+	}
+	return bad, nil
 }
 
 // IntSetting returns the known int setting key, or its default on any

@@ -27,6 +27,13 @@ func TestSettingValidate(t *testing.T) {
 		{"uplink.backfill_rate", 0.0, 0.0},
 		{"uplink.backfill_rate", 2000.5, 2000.5},
 		{"uplink.backfill_rate", -1.0, nil},
+		{"uplink.backfill_rate", 1.0, 1.0},
+		{"uplink.backfill_rate", 1e6, 1e6},
+		{"uplink.backfill_rate", 1e-9, nil}, // overflowed the old bucket's wait
+		{"uplink.backfill_rate", 0.5, nil},
+		{"uplink.backfill_rate", 1e6 + 1, nil},
+		{"uplink.backfill_rate", 1e308, nil},
+		{"retention.days", 1e300, nil},
 		{"backup.every_hours", 1.0, 1},
 		{"backup.every_hours", 169.0, nil},
 		{"backup.keep", 100.0, 100},
@@ -47,6 +54,62 @@ func TestSettingValidate(t *testing.T) {
 		if v, err := d.Validate(d.Default); err != nil || v != d.Default {
 			t.Errorf("%s: default %#v does not pass: %v", d.Key, d.Default, err)
 		}
+	}
+}
+
+// Every setting has bounds the code can live with: an upper one, a lower
+// one above zero (0 only where it means off), and a default inside them.
+func TestSettingBounds(t *testing.T) {
+	for _, d := range store.SettingDefs {
+		t.Run(d.Key, func(t *testing.T) {
+			if !(d.Max > 0) || !(d.Min > 0) || d.Min > d.Max {
+				t.Errorf("bounds [%v, %v]: want 0 < min <= max", d.Min, d.Max)
+			}
+			for _, v := range []float64{d.Min, d.Max} {
+				if _, err := d.Validate(v); err != nil {
+					t.Errorf("bound %v refused: %v", v, err)
+				}
+			}
+			for _, v := range []float64{d.Min / 2, d.Max * 2, -d.Min} {
+				if _, err := d.Validate(v); err == nil {
+					t.Errorf("%v accepted", v)
+				}
+			}
+			if _, err := d.Validate(0.0); (err == nil) != d.OffAtZero {
+				t.Errorf("0: err %v, off at zero %v", err, d.OffAtZero)
+			}
+		})
+	}
+}
+
+// A value stored by an older punchbox that the registry now refuses is
+// reported and not used: the default is.
+func TestCheckSettings(t *testing.T) {
+	db := storetest.Open(t)
+	ctx := context.Background()
+	if bad, err := db.CheckSettings(ctx); err != nil || len(bad) != 0 {
+		t.Fatalf("fresh store: %v, %v", bad, err)
+	}
+	db.SetSetting(ctx, "uplink.backfill_rate", 1e-9) // written around the registry, as an older version did
+	db.SetSetting(ctx, "backup.keep", 3)
+	db.SetSetting(ctx, "retention.days", "forever")
+	bad, err := db.CheckSettings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) != 2 {
+		t.Fatalf("reported %v, want the rate and the retention", bad)
+	}
+	for _, e := range bad {
+		if !errors.Is(e, store.ErrInvalid) {
+			t.Errorf("%v does not wrap ErrInvalid", e)
+		}
+	}
+	if v, err := db.SettingValue(ctx, "uplink.backfill_rate"); err != nil || v != 0.0 {
+		t.Errorf("stored 1e-9: value %#v, %v; want the default 0", v, err)
+	}
+	if n := db.IntSetting(ctx, "retention.days"); n != store.DefaultRetentionDays {
+		t.Errorf("stored \"forever\": %d, want the default", n)
 	}
 }
 

@@ -27,7 +27,7 @@ func TestSettings(t *testing.T) {
 	}
 	m := byKey(vs)
 	if len(vs) != len(store.SettingDefs) || m["retention.days"].Value != 400.0 || m["backup.keep"].Default != 7.0 ||
-		m["uplink.backfill_rate"].Max != nil || m["backup.every_hours"].Max == nil || *m["backup.every_hours"].Max != 168 || m["retention.days"].ChangedBy != "" {
+		m["uplink.backfill_rate"].Max == nil || *m["uplink.backfill_rate"].Max != 1e6 || m["backup.every_hours"].Max == nil || *m["backup.every_hours"].Max != 168 || m["retention.days"].ChangedBy != "" {
 		t.Fatalf("settings = %+v", vs)
 	}
 
@@ -60,6 +60,7 @@ func TestSettings(t *testing.T) {
 		{"not whole", map[string]any{"backup.every_hours": 1.5}, "settings.backup.every_hours"},
 		{"a string", map[string]any{"retention.days": "90"}, "settings.retention.days"},
 		{"negative rate", map[string]any{"uplink.backfill_rate": -1}, "settings.uplink.backfill_rate"},
+		{"a rate too small to live with", map[string]any{"uplink.backfill_rate": 1e-9}, "settings.uplink.backfill_rate"},
 		{"not an object", []int{1}, ""},
 	}
 	for _, tt := range tests {

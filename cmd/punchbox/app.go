@@ -60,6 +60,11 @@ func openApp(ctx context.Context, e *env, cfg *config.Config, log *slog.Logger) 
 	if a.db, err = store.Open(ctx, a.dir.Join(store.FileName), store.Options{Logger: log.With("component", "store")}); err != nil {
 		return nil, err
 	}
+	if bad, err := a.db.CheckSettings(ctx); err == nil {
+		for _, e := range bad {
+			log.Warn("stored setting out of bounds", "err", e)
+		}
+	}
 	if err := seedTerminals(ctx, a.db, cfg, log); err != nil {
 		return nil, err
 	}
@@ -145,7 +150,10 @@ func (a *app) settingChanged(key string, value any) {
 	switch key {
 	case "uplink.backfill_rate":
 		if rate, ok := value.(float64); ok && a.link != nil {
-			a.link.SetBackfillRate(rate)
+			if err := a.link.SetBackfillRate(rate); err != nil {
+				a.log.Warn("back-fill rate not changed", "err", err)
+				return
+			}
 			a.log.Info("back-fill rate changed", "punches_per_s", rate)
 		}
 	}
@@ -178,9 +186,13 @@ func (a *app) openCentral(ctx context.Context) error {
 		return nil
 	}
 	rate := m.BackfillRate
-	var stored float64
+	var stored any
 	if ok, err := a.db.Setting(ctx, "uplink.backfill_rate", &stored); err == nil && ok {
-		rate = stored // set by central
+		// Set in the panel or by central; a stored value out of bounds
+		// was reported at start and gives the default.
+		if v, err := a.db.SettingValue(ctx, "uplink.backfill_rate"); err == nil {
+			rate, _ = v.(float64)
+		}
 	}
 	var err error
 	a.link, err = central.New(central.Options{

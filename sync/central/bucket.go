@@ -2,45 +2,48 @@ package central
 
 import (
 	"context"
-	"time"
+	"fmt"
+	"math"
+
+	"golang.org/x/time/rate"
 )
 
-// bucket is a token bucket: wait(n) returns once n tokens are available,
-// refilled at rate() per second. A rate of 0 never waits. The rate is read
-// on every call, so a settings change takes effect at once.
+// bucket paces the back-fill and resends: wait(n) returns once n punches
+// may go at rate() per second, with bursts of up to one second's worth or
+// n, whichever is more. A rate of 0 never waits. The rate is read on every
+// call, so a settings change takes effect from the next batch on.
+//
+// The arithmetic is golang.org/x/time/rate's, which saturates rather than
+// overflows: a rate too small to ever let n punches through makes wait
+// fail at once when ctx has a deadline, and sleep (not spin) when it has
+// none. The settings registry keeps such rates out in the first place.
 type bucket struct {
-	rate   func() float64
-	now    func() time.Time
-	tokens float64
-	last   time.Time
+	rate func() float64
+	lim  *rate.Limiter
 }
 
-func newBucket(rate func() float64, now func() time.Time) *bucket {
-	return &bucket{rate: rate, now: now, last: now()}
+func newBucket(r func() float64) *bucket {
+	return &bucket{rate: r, lim: rate.NewLimiter(rate.Inf, 0)}
 }
 
 func (b *bucket) wait(ctx context.Context, n int) error {
-	for {
-		r := b.rate()
-		now := b.now()
-		if r <= 0 {
-			b.last = now
-			return nil
-		}
-		// Bursts up to one second's worth, or n, whichever is more.
-		b.tokens = min(b.tokens+now.Sub(b.last).Seconds()*r, max(r, float64(n)))
-		b.last = now
-		if b.tokens >= float64(n) {
-			b.tokens -= float64(n)
-			return nil
-		}
-		wait := time.Duration((float64(n) - b.tokens) / r * float64(time.Second))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
+	r := b.rate()
+	if !(r > 0) || math.IsInf(r, 0) { // 0, negative, NaN: unlimited
+		b.lim.SetLimit(rate.Inf)
+		return nil
 	}
+	if b.lim.Limit() != rate.Limit(r) {
+		b.lim.SetLimit(rate.Limit(r))
+	}
+	burst := n
+	if r > float64(n) {
+		burst = int(min(r, math.MaxInt32))
+	}
+	if b.lim.Burst() < burst {
+		b.lim.SetBurst(burst)
+	}
+	if err := b.lim.WaitN(ctx, n); err != nil {
+		return fmt.Errorf("pace %d punches at %g/s: %w", n, r, err)
+	}
+	return nil
 }

@@ -8,19 +8,28 @@ import (
 	"strings"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
-
 	"github.com/punchbox/punchbox"
 	"github.com/punchbox/punchbox/drivers"
 	"github.com/punchbox/punchbox/store"
 )
 
 // maxCommand bounds a command's body: a roster of 20,000 employees fits.
+// A bigger one is refused before it is buffered (see limitConn).
 const maxCommand = 4 << 20
+
+// maxQueued bounds the commands waiting to run; one more is answered
+// "busy" at once.
+const maxQueued = 32
+
+// maxRequestID bounds the request id a result echoes.
+const maxRequestID = 128
 
 // request is what every command body carries.
 type request struct {
 	RequestID string `json:"request_id"`
+	// Expires, optional, is when the command goes stale (RFC 3339, by the
+	// box's clock): one that starts to run later is not run.
+	Expires string `json:"expires"`
 }
 
 // cmdError is a failure to report in the result.
@@ -30,66 +39,6 @@ func (e *cmdError) Error() string { return e.Message }
 
 func badRequest(field, format string, args ...any) error {
 	return &cmdError{CmdError{Code: "bad_request", Field: field, Message: fmt.Sprintf(format, args...)}}
-}
-
-// runCommands executes commands one at a time, in arrival order, and
-// publishes each result.
-func (l *Link) runCommands(ctx context.Context, client mqtt.Client, up *uplink, msgs <-chan mqtt.Message) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case m := <-msgs:
-			res := l.command(ctx, up, m)
-			if err := l.publishWait(ctx, client, "cmd-result", false, mustJSON(res)); err != nil {
-				return nilIfDone(ctx, err)
-			}
-		}
-	}
-}
-
-// command runs one command message and returns its result; a bad body or
-// an unknown command is a result with an error, never a failure of the link.
-func (l *Link) command(ctx context.Context, up *uplink, m mqtt.Message) CmdResult {
-	name := strings.TrimPrefix(m.Topic(), l.opts.Topic("cmd/"))
-	res := CmdResult{Schema: SchemaCmdResult, Site: l.opts.Site, Box: l.opts.Box, Command: name}
-	var req request
-	var result any
-	var err error
-	if len(m.Payload()) <= maxCommand {
-		json.Unmarshal(m.Payload(), &req) // for the request id, whatever else is wrong
-	}
-	switch {
-	case m.Retained():
-		err = badRequest("", "retained commands are ignored: publish commands without the retain flag")
-	case len(m.Payload()) > maxCommand:
-		err = badRequest("", "command body over %d bytes", maxCommand)
-	default:
-		if jerr := json.Unmarshal(m.Payload(), &req); jerr != nil {
-			err = badRequest("", "body is not a JSON object: %v", jerr)
-			break
-		}
-		if req.RequestID == "" || len(req.RequestID) > 128 {
-			err = badRequest("request_id", "want a request_id of 1-128 characters")
-			break
-		}
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		result, err = l.dispatch(cctx, up, name, req.RequestID, m.Payload())
-		cancel()
-	}
-	res.RequestID, res.Time = req.RequestID, time.Now().UTC()
-	if err != nil {
-		var ce *cmdError
-		if !errors.As(err, &ce) {
-			ce = &cmdError{CmdError{Code: "failed", Message: err.Error()}}
-		}
-		res.Error = &ce.CmdError
-		l.log.Warn("command from central failed", "command", name, "request_id", req.RequestID, "err", err)
-		return res
-	}
-	res.OK, res.Result = true, result
-	l.log.Info("command from central", "command", name, "request_id", req.RequestID)
-	return res
 }
 
 func (l *Link) dispatch(ctx context.Context, up *uplink, name, id string, body []byte) (any, error) {
@@ -245,7 +194,7 @@ func (l *Link) onTerminals(ctx context.Context, id string, fn func(context.Conte
 			continue
 		}
 		if err := fn(ctx, cmd); err != nil {
-			out[h.ID] = err.Error()
+			out[h.ID] = clampString(err.Error(), maxMessage)
 			continue
 		}
 		out[h.ID] = "ok"
@@ -286,7 +235,7 @@ func (l *Link) cmdResend(ctx context.Context, up *uplink, id string, body []byte
 		f.From, f.To = c.FromTime, c.ToTime
 	}
 	sent, batches := 0, []int64{}
-	bucket := newBucket(l.backfillRate, time.Now)
+	bucket := newBucket(l.backfillRate)
 	for sent < maxResend {
 		var ps []store.StoredPunch
 		var err error
@@ -304,7 +253,7 @@ func (l *Link) cmdResend(ctx context.Context, up *uplink, id string, body []byte
 		if err := bucket.wait(ctx, len(ps)); err != nil {
 			return nil, err
 		}
-		if err := up.publish(ctx, ps, true, id, up.backSlots); err != nil {
+		if err := up.publish(ctx, ps, store.SentBatch{Historical: true, Resend: id}, up.backSlots); err != nil {
 			return nil, err
 		}
 		up.mu.Lock()
@@ -381,8 +330,10 @@ func (l *Link) cmdSettings(ctx context.Context, body []byte) (any, error) {
 			Detail: fmt.Sprintf("%v → %v", settingText(old, d.Default), v)}); err != nil {
 			l.log.Warn("write audit log", "action", "setting.change", "err", err)
 		}
-		if d.Key == "uplink.backfill_rate" {
-			l.SetBackfillRate(v.(float64))
+		if d.Key == backfillKey {
+			if err := l.SetBackfillRate(v.(float64)); err != nil {
+				return nil, err // cannot be: v passed the same registry
+			}
 		}
 	}
 	current := map[string]any{}

@@ -126,6 +126,11 @@ func TestCommands(t *testing.T) {
 		}},
 		{"a setting central may not change", "settings", `{"request_id":"c3","settings":{"admin.password":"x"}}`, false, false, "bad_request", "settings.admin.password", nil},
 		{"a bad setting value", "settings", `{"request_id":"c4","settings":{"retention.days":-5}}`, false, false, "bad_request", "settings.retention.days", nil},
+		{"a back-fill rate too small to live with", "settings", `{"request_id":"c5","settings":{"uplink.backfill_rate":1e-9}}`, false, false, "bad_request", "settings.uplink.backfill_rate", func(t *testing.T, res CmdResult) {
+			if r := b.link.backfillRate(); r != 2000 {
+				t.Errorf("rate %v after a refused change, want 2000 still", r)
+			}
+		}},
 		{"unknown command", "reboot", `{"request_id":"u1"}`, false, false, "unknown_command", "", nil},
 		{"not JSON", "roster", `this is not json`, false, false, "bad_request", "", nil},
 		{"no request id", "roster", `{"employees":[]}`, false, false, "bad_request", "request_id", nil},

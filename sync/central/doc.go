@@ -12,6 +12,16 @@
 //   - cmd/<name> and cmd-result: commands from central and their results;
 //   - ack: central's own acknowledgement, when end-to-end mode is on.
 //
+// Batch and seq numbers are never published twice for other punches: a
+// batch is recorded in the store before it goes out and, until
+// acknowledged, goes out again under its number with the same punches;
+// the store's numbers file keeps numbering above what central saw across
+// restores, and every batch carries the numbering's epoch. Commands run
+// one at a time from a bounded queue (one more is answered "busy"), each
+// gets exactly one result, and a command too large is refused as it
+// arrives, before paho buffers it (limitConn). Every payload is clamped to
+// its schema at the boundary (sanitize.go).
+//
 // docs/mqtt.md is the contract for integrators; a test keeps its examples
 // in step with what this package sends.
 package central

@@ -47,12 +47,12 @@ func TestDocExamples(t *testing.T) {
 
 	t.Run("status", func(t *testing.T) {
 		b := &store.Backlog{Pending: 40213, Oldest: ms("2026-11-26T08:00:00Z"), DeliveredSeq: 11788, LastSeq: 52001}
-		m := mustJSON(statusMessage(docOpts, "online", "", 12, b, []string{"canteen", "gate-a"}, ms("2026-11-27T08:00:00Z")))
+		m := mustJSON(statusMessage(docOpts, "online", "", 12, "3f9c0a6e2b7d4c18", b, []string{"canteen", "gate-a"}, ms("2026-11-27T08:00:00Z")))
 		sameJSON(t, "status", m)
 		conforms(t, "status", m)
 	})
 	t.Run("will", func(t *testing.T) {
-		m := mustJSON(statusMessage(docOpts, "offline", "lost", 12, nil, nil, ms("2026-11-27T07:58:03Z")))
+		m := mustJSON(statusMessage(docOpts, "offline", "lost", 12, "3f9c0a6e2b7d4c18", nil, nil, ms("2026-11-27T07:58:03Z")))
 		sameJSON(t, "will", m)
 		conforms(t, "status", m)
 	})
@@ -62,7 +62,7 @@ func TestDocExamples(t *testing.T) {
 		p2 := punchbox.NewPunch("gate-a", "CQUJ203160123", "1002", punchbox.LocalTime{Year: 2026, Month: 11, Day: 27, Hour: 9, Minute: 1, Second: 30},
 			berlin, punchbox.StateCheckIn, punchbox.VerifyCard, "", punchbox.SourceLive, ms("2026-11-27T08:01:30.207Z"))
 		ps := []store.StoredPunch{{Punch: p1, Seq: 52000}, {Punch: p2, Seq: 52001}}
-		m := appendBatch(nil, batchHeader{Site: docOpts.Site, Box: docOpts.Box, Session: 12, Batch: 3481, Sent: ms("2026-11-27T08:01:30.250Z")}, ps)
+		m := appendBatch(nil, batchHeader{Site: docOpts.Site, Box: docOpts.Box, Epoch: "3f9c0a6e2b7d4c18", Session: 12, Batch: 3481, Sent: ms("2026-11-27T08:01:30.250Z")}, ps)
 		sameJSON(t, "punches", m)
 		conforms(t, "punches", m)
 	})
@@ -71,7 +71,8 @@ func TestDocExamples(t *testing.T) {
 			LastError: "dial tcp 192.168.1.201:4370: i/o timeout", LastErrorAt: ms("2026-11-27T07:40:00Z"), LastContact: ms("2026-11-27T07:39:12Z"),
 			Info: drivers.Info{Serial: "CQUJ203160123", Platform: "ZEM760_TFT", Firmware: "Ver 6.60 Apr 28 2015", Transport: "tcp",
 				ClockOffset: 3 * time.Second, Records: 40210, RecordCap: 100000, Users: 187, UserCap: 10000}}
-		m := mustJSON(terminalStatus(docOpts.Site, docOpts.Box, h, ms("2026-11-27T07:40:00Z")))
+		ts, _ := terminalStatus(docOpts.Site, docOpts.Box, h, ms("2026-11-27T07:40:00Z"))
+		m := mustJSON(ts)
 		sameJSON(t, "terminal", m)
 		conforms(t, "terminal", m)
 	})
@@ -89,7 +90,7 @@ func TestDocExamples(t *testing.T) {
 		conforms(t, "event", m)
 	})
 	t.Run("ack", func(t *testing.T) {
-		m := mustJSON(Ack{Schema: SchemaAck, Batch: 3481})
+		m := mustJSON(Ack{Schema: SchemaAck, Batch: 3481, Epoch: "3f9c0a6e2b7d4c18"})
 		sameJSON(t, "ack", m)
 		conforms(t, "ack", m)
 	})

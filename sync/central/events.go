@@ -194,8 +194,38 @@ func (w *Watcher) edge(key string, bad, good bool, e Event, clear *Event) {
 
 func (w *Watcher) emit(e Event) {
 	e.Schema, e.Site, e.Box, e.Time = SchemaEvent, w.Link.opts.Site, w.Link.opts.Box, time.Now().UTC()
+	e = cleanEvent(e)
 	if w.Logger != nil {
 		w.Logger.Info("event for central", "type", e.Type, "terminal", e.Terminal, "message", e.Message)
 	}
 	w.Link.events.Add(e)
+}
+
+// cleanEvent clamps what an event carries from terminals and the system:
+// bounded, clean strings, and details that JSON can carry (a non-finite
+// number or a time beyond year 9999 would not encode).
+func cleanEvent(e Event) Event {
+	e.Terminal, e.Message = clampString(e.Terminal, maxName), clampString(e.Message, maxMessage)
+	if len(e.Details) == 0 {
+		return e
+	}
+	d := make(map[string]any, len(e.Details))
+	for k, v := range e.Details {
+		switch x := v.(type) {
+		case string:
+			v = clampString(x, maxMessage)
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				continue
+			}
+		case time.Time:
+			if x = jsonTime(x); x.IsZero() {
+				continue
+			}
+			v = x
+		}
+		d[clampString(k, maxName)] = v
+	}
+	e.Details = d
+	return e
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/punchbox/punchbox"
 	"github.com/punchbox/punchbox/drivers"
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/store"
 	"github.com/punchbox/punchbox/store/storetest"
 	"github.com/punchbox/punchbox/sync/central/brokertest"
@@ -146,15 +147,10 @@ func startBox(t testing.TB, db *store.DB, opts Options) *box {
 
 func (b *box) stop(t testing.TB) {
 	b.cancel()
-	select {
-	case err := <-b.done:
-		if err != nil {
-			t.Errorf("link Run: %v", err)
-		}
-		b.done <- nil
-	case <-time.After(30 * time.Second):
-		t.Fatal("link did not stop")
+	if err := eventually.Recv(t, "the link to stop", b.done); err != nil {
+		t.Errorf("link Run: %v", err)
 	}
+	b.done <- nil
 }
 
 // punchMsg is a punches message as a consumer decodes it.
@@ -249,15 +245,11 @@ func checkComplete(t testing.TB, db *store.DB, r received) {
 
 func waitBacklogEmpty(t testing.TB, db *store.DB) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	eventually.OK(t, func() string {
 		b, err := db.Backlog(context.Background())
 		if err == nil && b.Pending == 0 && b.LastSeq > 0 {
-			return
+			return ""
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("backlog never emptied: %+v", b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Sprintf("backlog never emptied: %+v, %v", b, err)
+	})
 }

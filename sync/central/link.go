@@ -14,6 +14,7 @@ import (
 
 	"github.com/punchbox/punchbox"
 	"github.com/punchbox/punchbox/drivers"
+	"github.com/punchbox/punchbox/internal/ratelog"
 	"github.com/punchbox/punchbox/store"
 )
 
@@ -21,7 +22,10 @@ import (
 type Store interface {
 	Undelivered(ctx context.Context, after, upTo int64, limit int) ([]store.StoredPunch, error)
 	Outbox(ctx context.Context, after int64, limit int) ([]store.StoredPunch, error)
-	Acknowledge(ctx context.Context, ranges []store.Range, batch int64) error
+	Acknowledge(ctx context.Context, ranges []store.Range, done ...int64) error
+	RecordBatch(ctx context.Context, b store.SentBatch) error
+	PendingBatches(ctx context.Context) ([]store.SentBatch, error)
+	PunchesIn(ctx context.Context, ranges []store.Range) ([]store.StoredPunch, error)
 	Backlog(ctx context.Context) (store.Backlog, error)
 	Changed() <-chan struct{}
 	Uplink(ctx context.Context) (store.UplinkState, error)
@@ -52,6 +56,10 @@ type Link struct {
 	log    *slog.Logger
 	events *eventQueue
 
+	rlog   *ratelog.Limiter
+	cmds   chan mqtt.Message // commands waiting to run, across sessions
+	unsent []CmdResult       // results a lost session could not publish; the command runner's
+
 	mu    sync.Mutex
 	state LinkState
 	rate  float64 // back-fill rate, punches/s; 0 = unlimited
@@ -76,7 +84,8 @@ func New(opts Options, db Store, terms Terminals, log *slog.Logger) (*Link, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &Link{opts: opts, db: db, terms: terms, log: log, events: newEventQueue(256), rate: opts.BackfillRate}
+	l := &Link{opts: opts, db: db, terms: terms, log: log, events: newEventQueue(256), rate: opts.BackfillRate,
+		rlog: ratelog.New(log, 0, nil), cmds: make(chan mqtt.Message, maxQueued)}
 	l.state.Broker = opts.URL
 	return l, nil
 }
@@ -101,11 +110,17 @@ func (l *Link) backfillRate() float64 {
 }
 
 // SetBackfillRate changes the back-fill rate, in punches per second (0:
-// unlimited), from the next batch on.
-func (l *Link) SetBackfillRate(rate float64) {
+// unlimited), from the next batch on. A rate outside the setting's bounds
+// is refused (ErrInvalid) and the current one kept.
+func (l *Link) SetBackfillRate(rate float64) error {
+	v, err := store.SettingDefs.Validate(backfillKey, rate)
+	if err != nil {
+		return fmt.Errorf("back-fill rate %g: %w", rate, err)
+	}
 	l.mu.Lock()
-	l.rate = max(rate, 0)
+	l.rate = v.(float64)
 	l.mu.Unlock()
+	return nil
 }
 
 // Run connects and keeps the link up until ctx ends; it returns nil then.
@@ -161,9 +176,10 @@ func (l *Link) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	clean := false
 	defer func() {
-		if clean {
+		// A stop (ctx ended) is clean at any point of the session, also
+		// while it is still starting up.
+		if ctx.Err() != nil {
 			// A clean stop: say so, since the broker sends the will only
 			// when the connection is lost.
 			t := client.Publish(l.opts.Topic("status"), 1, true, mustJSON(l.status(context.WithoutCancel(ctx), "offline", "stopped", sess)))
@@ -176,20 +192,19 @@ func (l *Link) session(ctx context.Context) error {
 	if err := l.publishWait(ctx, client, "status", true, mustJSON(l.status(ctx, "online", "", sess))); err != nil {
 		return fmt.Errorf("publish birth: %w", err)
 	}
-	l.mu.Lock()
-	l.state = LinkState{Connected: true, Since: time.Now(), Session: sess, Broker: l.opts.URL}
-	l.mu.Unlock()
-	l.log.Info("connected to central", "broker", l.opts.URL, "session", sess)
-
 	up, err := l.newUplink(ctx, client, sess)
 	if err != nil {
 		return err
 	}
-	cmds := make(chan mqtt.Message, 64)
 	acks := make(chan mqtt.Message, 64)
-	if err := l.subscribe(client, cmds, acks); err != nil {
+	if err := l.subscribe(client, acks); err != nil {
 		return err
 	}
+	// Connected once commands are taken too.
+	l.mu.Lock()
+	l.state = LinkState{Connected: true, Since: time.Now(), Session: sess, Broker: l.opts.URL}
+	l.mu.Unlock()
+	l.log.Info("connected to central", "broker", l.opts.URL, "session", sess)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		select {
@@ -203,10 +218,9 @@ func (l *Link) session(ctx context.Context) error {
 	g.Go(func() error { return l.publishTerminals(gctx, client) })
 	g.Go(func() error { return l.publishEvents(gctx, client) })
 	g.Go(func() error { return l.refreshStatus(gctx, client, sess) })
-	g.Go(func() error { return l.runCommands(gctx, client, up, cmds) })
+	g.Go(func() error { return l.runCommands(gctx, client, up) })
 	err = g.Wait()
-	clean = ctx.Err() != nil
-	if clean {
+	if ctx.Err() != nil {
 		return nil
 	}
 	return err
@@ -240,9 +254,9 @@ func (l *Link) connect(ctx context.Context, sess int64) (mqtt.Client, <-chan err
 			default:
 			}
 		})
-	if tlsCfg != nil {
-		o.SetTLSConfig(tlsCfg)
-	}
+	// Every read from the broker goes through a limitConn: a command
+	// over maxCommand is refused before it is buffered whole.
+	o.SetCustomOpenConnectionFn(l.opts.dialer(tlsCfg, maxCommand))
 	client := mqtt.NewClient(o)
 	tok := client.Connect()
 	select {
@@ -263,20 +277,21 @@ func (l *Link) connect(ctx context.Context, sess int64) (mqtt.Client, <-chan err
 // subscribe takes commands, and central's acknowledgements in end-to-end
 // mode. Handlers only hand messages on: paho calls them on its own
 // goroutines.
-func (l *Link) subscribe(client mqtt.Client, cmds, acks chan<- mqtt.Message) error {
+func (l *Link) subscribe(client mqtt.Client, acks chan<- mqtt.Message) error {
 	filters := map[string]byte{l.opts.Topic("cmd/+"): 1}
 	if l.opts.CentralAck {
 		filters[l.opts.Topic("ack")] = 1
 	}
-	tok := client.SubscribeMultiple(filters, func(_ mqtt.Client, m mqtt.Message) {
-		ch := cmds
-		if m.Topic() == l.opts.Topic("ack") {
-			ch = acks
+	tok := client.SubscribeMultiple(filters, func(c mqtt.Client, m mqtt.Message) {
+		if m.Topic() != l.opts.Topic("ack") {
+			l.takeCommand(c, m)
+			return
 		}
 		select {
-		case ch <- m:
+		case acks <- m:
 		default:
-			l.log.Warn("dropping a message from central: too many waiting", "topic", m.Topic())
+			// Acknowledgements are cumulative: a later one covers this.
+			l.rlog.Log(context.Background(), slog.LevelDebug, "ack-dropped", "dropping an acknowledgement from central: too many waiting")
 		}
 	})
 	if !tok.WaitTimeout(l.opts.ConnectTimeout) {

@@ -16,6 +16,7 @@ type Status struct {
 	State     string       `json:"state"`            // online or offline
 	Reason    string       `json:"reason,omitempty"` // offline: "lost" (the will) or "stopped"
 	Session   int64        `json:"session"`          // grows with every connect
+	Epoch     string       `json:"epoch,omitempty"`  // the numbering of batches and seqs (see batchHeader)
 	Version   string       `json:"version,omitempty"`
 	Started   time.Time    `json:"started,omitzero"` // when the process started
 	Time      time.Time    `json:"time"`
@@ -55,14 +56,23 @@ type TerminalStatus struct {
 	Time               time.Time `json:"time"`
 }
 
-func terminalStatus(site, box string, h drivers.Health, now time.Time) TerminalStatus {
-	return TerminalStatus{
-		Schema: SchemaTerminal, Site: site, Box: box, ID: h.ID, Kind: h.Kind, State: string(h.State), Since: h.Since.UTC(),
-		LastError: h.LastError, LastErrorAt: h.LastErrorAt.UTC(), LastContact: h.LastContact.UTC(),
-		Serial: h.Info.Serial, Platform: h.Info.Platform, Firmware: h.Info.Firmware, Transport: h.Info.Transport,
-		ClockOffsetSeconds: h.Info.ClockOffset.Seconds(), Records: h.Info.Records, RecordCapacity: h.Info.RecordCap,
-		Users: h.Info.Users, UserCapacity: h.Info.UserCap, Time: now.UTC(),
+// terminalStatus builds a terminal's status from its health, clamped to
+// the schema whatever the driver reported: bounded, clean strings, counts
+// not below 0, enums within their values. ok is false for a terminal of a
+// kind the contract does not know, which is not published.
+func terminalStatus(site, box string, h drivers.Health, now time.Time) (ts TerminalStatus, ok bool) {
+	kind := oneOf(h.Kind, "", "zk", "zk-push", "serial")
+	state := oneOf(string(h.State), string(drivers.StateError), string(drivers.StateConnecting), string(drivers.StateOnline),
+		string(drivers.StateOffline), string(drivers.StateError), string(drivers.StateDisabled))
+	ts = TerminalStatus{
+		Schema: SchemaTerminal, Site: site, Box: box, ID: clampString(h.ID, maxName), Kind: kind, State: state, Since: jsonTime(h.Since),
+		LastError: clampString(h.LastError, maxMessage), LastErrorAt: jsonTime(h.LastErrorAt), LastContact: jsonTime(h.LastContact),
+		Serial: clampString(h.Info.Serial, maxText), Platform: clampString(h.Info.Platform, maxText), Firmware: clampString(h.Info.Firmware, maxText),
+		Transport: oneOf(h.Info.Transport, "", "tcp", "udp"), ClockOffsetSeconds: h.Info.ClockOffset.Seconds(),
+		Records: nonNegative(h.Info.Records), RecordCapacity: nonNegative(h.Info.RecordCap),
+		Users: nonNegative(h.Info.Users), UserCapacity: nonNegative(h.Info.UserCap), Time: jsonTime(now),
 	}
+	return ts, kind != ""
 }
 
 // Event is a message on events.
@@ -115,12 +125,15 @@ type CmdError struct {
 type Ack struct {
 	Schema string `json:"schema"`
 	Batch  int64  `json:"batch"`
+	Epoch  string `json:"epoch,omitempty"` // optional: the batch's epoch
 }
 
+// mustJSON encodes one of the box's own messages, which always encode:
+// their builders clamp what could not (times, non-finite numbers).
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(err) // only our own types, which always encode
+		panic(err)
 	}
 	return b
 }

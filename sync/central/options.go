@@ -11,7 +11,11 @@ import (
 	"time"
 
 	"github.com/punchbox/punchbox"
+	"github.com/punchbox/punchbox/store"
 )
+
+// backfillKey is the setting that holds the back-fill rate.
+const backfillKey = "uplink.backfill_rate"
 
 // Options configure the link.
 type Options struct {
@@ -86,8 +90,11 @@ func (o *Options) validate() error {
 	if _, err := o.brokerURL(); err != nil {
 		errs = append(errs, err)
 	}
-	if o.BatchSize < 1 || o.Window < 1 || o.BackfillRate < 0 {
-		errs = append(errs, errors.New("batch size and window must be positive, the back-fill rate not negative"))
+	if o.BatchSize < 1 || o.Window < 1 {
+		errs = append(errs, errors.New("batch size and window must be positive"))
+	}
+	if _, err := store.SettingDefs.Validate(backfillKey, o.BackfillRate); err != nil {
+		errs = append(errs, fmt.Errorf("back-fill rate %g: %w", o.BackfillRate, err))
 	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
 		errs = append(errs, errors.New("client certificate and key go together"))

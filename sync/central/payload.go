@@ -22,6 +22,7 @@ const (
 // batchHeader is what a punches message says about itself.
 type batchHeader struct {
 	Site, Box  string
+	Epoch      string // the numbering batch and seq numbers belong to
 	Session    int64
 	Batch      int64
 	Historical bool
@@ -37,6 +38,10 @@ func appendBatch(b []byte, h batchHeader, ps []store.StoredPunch) []byte {
 	b = appendString(b, h.Site)
 	b = append(b, `,"box":`...)
 	b = appendString(b, h.Box)
+	if h.Epoch != "" {
+		b = append(b, `,"epoch":`...)
+		b = appendString(b, h.Epoch)
+	}
 	b = append(b, `,"session":`...)
 	b = strconv.AppendInt(b, h.Session, 10)
 	b = append(b, `,"batch":`...)
@@ -61,21 +66,23 @@ func appendBatch(b []byte, h batchHeader, ps []store.StoredPunch) []byte {
 	return append(b, "]}"...)
 }
 
+// appendPunch appends one punch. The store validated it when it was put;
+// its strings are clamped all the same, as every published string is.
 func appendPunch(b []byte, p *store.StoredPunch) []byte {
 	b = append(b, `{"id":`...)
 	b = appendString(b, p.ID)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendInt(b, p.Seq, 10)
 	b = append(b, `,"terminal":`...)
-	b = appendString(b, p.TerminalID)
+	b = appendString(b, clampString(p.TerminalID, maxName))
 	b = append(b, `,"serial":`...)
-	b = appendString(b, p.TerminalSerial)
+	b = appendString(b, clampString(p.TerminalSerial, maxName))
 	b = append(b, `,"pin":`...)
-	b = appendString(b, p.PIN)
+	b = appendString(b, clampString(p.PIN, maxName))
 	b = append(b, `,"local_time":"`...)
 	b = append(b, p.Local.String()...)
 	b = append(b, `","zone":`...)
-	b = appendString(b, p.Zone)
+	b = appendString(b, clampString(p.Zone, maxName))
 	b = append(b, `,"time":"`...)
 	b = p.Time.UTC().AppendFormat(b, time.RFC3339)
 	b = append(b, `","received":"`...)
@@ -89,9 +96,9 @@ func appendPunch(b []byte, p *store.StoredPunch) []byte {
 	b = append(b, `,"name":`...)
 	b = appendString(b, p.Verify.String())
 	b = append(b, `},"work_code":`...)
-	b = appendString(b, p.WorkCode)
+	b = appendString(b, clampString(p.WorkCode, maxName))
 	b = append(b, `,"source":`...)
-	b = appendString(b, string(p.Source))
+	b = appendString(b, clampString(string(p.Source), maxName))
 	return append(b, '}')
 }
 

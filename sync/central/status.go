@@ -3,6 +3,7 @@ package central
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -15,24 +16,31 @@ import (
 func (l *Link) status(ctx context.Context, state, reason string, sess int64) Status {
 	var backlog *store.Backlog
 	var terminals []string
+	var epoch string
+	if u, err := l.db.Uplink(ctx); err == nil {
+		epoch = u.Epoch
+	}
 	if state == "online" {
 		if b, err := l.db.Backlog(ctx); err == nil {
 			backlog = &b
 		}
 		terminals = []string{}
 		for _, h := range l.terms.Healths() {
-			terminals = append(terminals, h.ID)
+			terminals = append(terminals, clampString(h.ID, maxName))
 		}
 	}
-	return statusMessage(&l.opts, state, reason, sess, backlog, terminals, time.Now())
+	return statusMessage(&l.opts, state, reason, sess, epoch, backlog, terminals, time.Now())
 }
 
 // statusMessage builds a status message.
-func statusMessage(o *Options, state, reason string, sess int64, b *store.Backlog, terminals []string, now time.Time) Status {
-	s := Status{Schema: SchemaStatus, Site: o.Site, Box: o.Box, State: state, Reason: reason, Session: sess,
-		Version: o.Version, Started: o.Started.UTC(), Time: now.UTC(), Terminals: terminals}
+func statusMessage(o *Options, state, reason string, sess int64, epoch string, b *store.Backlog, terminals []string, now time.Time) Status {
+	s := Status{Schema: SchemaStatus, Site: o.Site, Box: o.Box, State: state, Reason: reason, Session: max(sess, 1), Epoch: epoch,
+		Version: clampString(o.Version, maxText), Started: jsonTime(o.Started), Time: jsonTime(now), Terminals: terminals}
 	if b != nil {
-		s.Backlog = &BacklogInfo{Pending: b.Pending, AgeSeconds: b.Age(now).Seconds(), DeliveredSeq: b.DeliveredSeq, LastSeq: b.LastSeq}
+		// Counts and ages never below 0: a clock set back makes the
+		// oldest punch younger than now.
+		s.Backlog = &BacklogInfo{Pending: nonNegative(b.Pending), AgeSeconds: nonNegative(b.Age(now).Seconds()),
+			DeliveredSeq: nonNegative(b.DeliveredSeq), LastSeq: nonNegative(b.LastSeq)}
 	}
 	return s
 }
@@ -69,7 +77,13 @@ func (l *Link) publishTerminals(ctx context.Context, client mqtt.Client) error {
 			if sent[h.ID] == fp {
 				continue
 			}
-			msg := terminalStatus(l.opts.Site, l.opts.Box, h, time.Now())
+			msg, ok := terminalStatus(l.opts.Site, l.opts.Box, h, time.Now())
+			if !ok {
+				l.rlog.Log(ctx, slog.LevelWarn, "kind:"+h.Kind, "not publishing the status of a terminal of a kind the MQTT contract does not know",
+					"terminal", h.ID, "kind", clampString(h.Kind, maxName))
+				sent[h.ID] = fp
+				continue
+			}
 			if err := l.publishWait(ctx, client, "terminals/"+h.ID+"/status", true, mustJSON(msg)); err != nil {
 				return nilIfDone(ctx, err)
 			}

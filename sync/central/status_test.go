@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/punchbox/punchbox/drivers"
+	"github.com/punchbox/punchbox/internal/eventually"
+	"github.com/punchbox/punchbox/store"
 	"github.com/punchbox/punchbox/store/storetest"
 	"github.com/punchbox/punchbox/sync/central/brokertest"
 )
@@ -136,11 +138,58 @@ func TestTerminalStatusAndEvents(t *testing.T) {
 	for _, m := range central.Messages("terminals/gate-a/status") {
 		conforms(t, "terminal", m.Payload)
 	}
-	// The same condition again raises nothing new.
+	// The same condition again raises nothing new: the next event central
+	// gets is the one a real change raises, after the watcher saw the
+	// unchanged drift and log again.
 	n := len(central.Messages("/events"))
 	b.terms.set(drift, nil)
-	time.Sleep(200 * time.Millisecond)
-	if m := len(central.Messages("/events")); m != n {
-		t.Errorf("%d more events for an unchanged condition", m-n)
+	gone := drift
+	gone.State, gone.LastError, gone.Since = drivers.StateOffline, "gone", time.Now()
+	b.terms.set(gone, nil)
+	central.Wait(t, "the next offline event", 30*time.Second, func() bool { return len(central.Messages("/events")) > n })
+	var e Event
+	json.Unmarshal(central.Messages("/events")[n].Payload, &e)
+	if e.Type != EventTerminalOffline {
+		t.Errorf("event %+v for an unchanged condition", e)
+	}
+}
+
+// slowStart is a store whose PendingBatches, read as a session starts, waits
+// until the session ends.
+type slowStart struct {
+	*store.DB
+	entered chan struct{}
+}
+
+func (s slowStart) PendingBatches(ctx context.Context) ([]store.SentBatch, error) {
+	s.entered <- struct{}{}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A stop while a session is still starting (born, not yet subscribed) is a
+// clean stop all the same: central sees "stopped", not the will.
+func TestStopWhileStartingIsClean(t *testing.T) {
+	broker := brokertest.Start(t)
+	central := brokertest.Subscribe(t, broker.URL(), topicPrefix+"status")
+	db := slowStart{DB: storetest.Open(t), entered: make(chan struct{}, 1)}
+	link, err := New(testOptions(broker.URL()), db, newFakeTerminals(), testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- link.Run(ctx) }()
+	eventually.Recv(t, "the session to start", db.entered)
+	cancel()
+	if err := eventually.Recv(t, "the link to stop", done); err != nil {
+		t.Fatal(err)
+	}
+	central.Wait(t, "offline on stop", 30*time.Second, func() bool {
+		st := lastStatus(t, central)
+		return st.State == "offline"
+	})
+	if st := lastStatus(t, central); st.Reason != "stopped" {
+		t.Errorf("status after a stop while starting: %+v", st)
 	}
 }

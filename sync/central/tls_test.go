@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -22,6 +23,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
 
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/store/storetest"
 )
 
@@ -116,25 +118,15 @@ func TestMutualTLS(t *testing.T) {
 			o.MaxBackoff = 50 * time.Millisecond
 			tt.modify(&o)
 			b := startBox(t, storetest.Open(t), o)
-			deadline := time.Now().Add(10 * time.Second)
-			for {
+			eventually.OK(t, func() string {
 				st := b.link.State()
-				if tt.ok && st.Connected {
-					return
+				if (tt.ok && st.Connected) || (!tt.ok && st.LastError != "") {
+					return ""
 				}
-				if !tt.ok && st.LastError != "" {
-					if !strings.Contains(st.LastError, tt.want) {
-						t.Errorf("error %q lacks %q", st.LastError, tt.want)
-					}
-					if st.Connected {
-						t.Error("connected anyway")
-					}
-					return
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("state %+v", st)
-				}
-				time.Sleep(10 * time.Millisecond)
+				return fmt.Sprintf("state %+v", st)
+			})
+			if st := b.link.State(); !tt.ok && (!strings.Contains(st.LastError, tt.want) || st.Connected) {
+				t.Errorf("state %+v: want not connected, an error with %q", st, tt.want)
 			}
 		})
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -18,15 +19,22 @@ import (
 // batch sequence: the back-fill sends what waited while the link was down
 // (flagged historical, rate-limited if set), the live lane what commits
 // from now on. Each lane has its own window slots, so the back-fill can
-// never hold a live punch behind it.
+// never hold a live punch behind it. Before either, the batches a former
+// session published and got no acknowledgement for go out again, under
+// their numbers, with the same punches: a batch number never stands for
+// other punches.
 type uplink struct {
 	l       *Link
 	client  mqtt.Client
 	session int64
+	epoch   string
 	floor   int64 // the newest punch at connect: at or below it, back-fill
 
 	mu    sync.Mutex // orders batch numbers with the publishes that carry them
-	batch int64      // the last batch number used
+	batch int64      // the last batch number given out
+
+	again  []store.SentBatch // recorded, unacknowledged: sent again first
+	resent []store.Range     // the seqs they carry, which the back-fill skips
 
 	backSlots chan struct{}
 	liveSlots chan struct{}
@@ -36,7 +44,7 @@ type uplink struct {
 // inflight is a batch sent and not yet acknowledged.
 type inflight struct {
 	batch  int64
-	ranges []store.Range // the punches it carries; nil for a resend
+	ranges []store.Range // the punches it delivers; nil for a resend
 	token  mqtt.Token
 	slots  chan struct{}
 }
@@ -50,15 +58,25 @@ func (l *Link) newUplink(ctx context.Context, client mqtt.Client, sess int64) (*
 	if err != nil {
 		return nil, err
 	}
+	again, err := l.db.PendingBatches(ctx)
+	if err != nil {
+		return nil, err
+	}
 	w := l.opts.Window
 	u := &uplink{
-		l: l, client: client, session: sess, floor: b.LastSeq, batch: st.BatchSeq,
+		l: l, client: client, session: sess, epoch: st.Epoch, floor: b.LastSeq, batch: st.LastBatch, again: again,
 		backSlots: make(chan struct{}, max(1, w-1)),
 		liveSlots: make(chan struct{}, 1),
 		sent:      make(chan *inflight, w+2),
 	}
+	for _, rec := range again {
+		if rec.Resend == "" {
+			u.resent = append(u.resent, rec.Ranges...)
+		}
+	}
 	if b.Pending > 0 {
-		l.log.Info("sending the back-fill", "punches", b.Pending, "waited", b.Age(time.Now()).Round(time.Second), "rate", l.backfillRate())
+		l.log.Info("sending the back-fill", "punches", b.Pending, "waited", b.Age(time.Now()).Round(time.Second), "rate", l.backfillRate(),
+			"batches_again", len(again))
 	}
 	return u, nil
 }
@@ -68,9 +86,43 @@ func (u *uplink) run(ctx context.Context, centralAcks <-chan mqtt.Message) error
 	g, gctx := errgroup.WithContext(ctx)
 	acker := &acker{u: u, central: u.l.opts.CentralAck, waiting: map[int64]*inflight{}}
 	g.Go(func() error { return acker.run(gctx, centralAcks) })
-	g.Go(func() error { return u.backfill(gctx) })
-	g.Go(func() error { return u.live(gctx) })
+	g.Go(func() error {
+		if err := u.sendAgain(gctx); err != nil {
+			return err
+		}
+		lanes, lctx := errgroup.WithContext(gctx)
+		lanes.Go(func() error { return u.backfill(lctx) })
+		lanes.Go(func() error { return u.live(lctx) })
+		return lanes.Wait()
+	})
 	return g.Wait()
+}
+
+// sendAgain publishes the recorded batches not yet acknowledged, in
+// number order, each with the punches it had.
+func (u *uplink) sendAgain(ctx context.Context) error {
+	for _, rec := range u.again {
+		ps, err := u.l.db.PunchesIn(ctx, rec.Ranges)
+		if err != nil {
+			return err
+		}
+		if len(ps) == 0 {
+			// Only a resend of punches pruned since: nothing to send.
+			u.l.log.Warn("a batch to send again holds no stored punches; dropping it", "batch", rec.Batch)
+			if err := u.l.db.Acknowledge(ctx, nil, rec.Batch); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := u.publish(ctx, ps, rec, u.backSlots); err != nil {
+			return err
+		}
+	}
+	if len(u.again) > 0 {
+		u.l.log.Info("sent again the batches left unacknowledged", "batches", len(u.again), "from", u.again[0].Batch)
+	}
+	u.again = nil
+	return nil
 }
 
 // backfill sends the undelivered punches at or below the floor, oldest
@@ -80,7 +132,7 @@ func (u *uplink) backfill(ctx context.Context) error {
 		return nil // nothing was stored before this session
 	}
 	var after int64
-	bucket := newBucket(u.l.backfillRate, time.Now)
+	bucket := newBucket(u.l.backfillRate)
 	began, total := time.Now(), 0
 	for {
 		ps, err := u.l.db.Undelivered(ctx, after, u.floor, u.l.opts.BatchSize)
@@ -93,15 +145,39 @@ func (u *uplink) backfill(ctx context.Context) error {
 			}
 			return nil
 		}
+		after = ps[len(ps)-1].Seq
+		if ps = without(ps, u.resent); len(ps) == 0 {
+			continue // all of them are in batches sent again
+		}
 		if err := bucket.wait(ctx, len(ps)); err != nil {
 			return nil
 		}
-		if err := u.publish(ctx, ps, true, "", u.backSlots); err != nil {
+		if err := u.publish(ctx, ps, store.SentBatch{Historical: true}, u.backSlots); err != nil {
 			return err
 		}
-		after = ps[len(ps)-1].Seq
 		total += len(ps)
 	}
+}
+
+// without returns ps less the punches with seqs in rs.
+func without(ps []store.StoredPunch, rs []store.Range) []store.StoredPunch {
+	if len(rs) == 0 {
+		return ps
+	}
+	out := ps[:0]
+	for _, p := range ps {
+		in := false
+		for _, r := range rs {
+			if p.Seq >= r.From && p.Seq <= r.To {
+				in = true
+				break
+			}
+		}
+		if !in {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // live sends punches as they commit.
@@ -114,7 +190,7 @@ func (u *uplink) live(ctx context.Context) error {
 			return err
 		}
 		if len(ps) > 0 {
-			if err := u.publish(ctx, ps, false, "", u.liveSlots); err != nil {
+			if err := u.publish(ctx, ps, store.SentBatch{}, u.liveSlots); err != nil {
 				return err
 			}
 			after = ps[len(ps)-1].Seq
@@ -128,21 +204,31 @@ func (u *uplink) live(ctx context.Context) error {
 	}
 }
 
-// publish sends one batch once a window slot is free.
-func (u *uplink) publish(ctx context.Context, ps []store.StoredPunch, historical bool, resend string, slots chan struct{}) error {
+// publish sends one batch once a window slot is free. A batch with no
+// number (rec.Batch 0) gets the next one, and is recorded before it goes
+// out; a recorded one goes out again under its own.
+func (u *uplink) publish(ctx context.Context, ps []store.StoredPunch, rec store.SentBatch, slots chan struct{}) error {
 	select {
 	case slots <- struct{}{}:
 	case <-ctx.Done():
 		return nil
 	}
 	u.mu.Lock()
-	u.batch++
-	f := &inflight{batch: u.batch, slots: slots}
-	if resend == "" {
-		f.ranges = rangesOf(ps)
+	if rec.Batch == 0 {
+		rec.Batch, rec.Ranges = u.batch+1, rangesOf(ps)
+		if err := u.l.db.RecordBatch(ctx, rec); err != nil {
+			u.mu.Unlock()
+			<-slots
+			return fmt.Errorf("record batch %d: %w", rec.Batch, err)
+		}
+		u.batch = rec.Batch
 	}
-	payload := appendBatch(nil, batchHeader{Site: u.l.opts.Site, Box: u.l.opts.Box, Session: u.session, Batch: u.batch,
-		Historical: historical, Resend: resend, Sent: time.Now()}, ps)
+	f := &inflight{batch: rec.Batch, slots: slots}
+	if rec.Resend == "" {
+		f.ranges = rec.Ranges
+	}
+	payload := appendBatch(nil, batchHeader{Site: u.l.opts.Site, Box: u.l.opts.Box, Epoch: u.epoch, Session: u.session, Batch: rec.Batch,
+		Historical: rec.Historical, Resend: rec.Resend, Sent: time.Now()}, ps)
 	f.token = u.client.Publish(u.l.opts.Topic("punches"), 1, false, payload)
 	u.mu.Unlock()
 	select {
@@ -168,15 +254,16 @@ func rangesOf(ps []store.StoredPunch) []store.Range {
 
 // acker waits for the broker's acknowledgements in publish order (QoS 1
 // acknowledgements come in that order) and records the delivered punches
-// in the store, a few batches at a time. In end-to-end mode a PUBACK only
-// moves a batch to waiting; central's ack delivers it.
+// and the batches done in the store, a few batches at a time. In
+// end-to-end mode a PUBACK only moves a batch to waiting; central's ack
+// delivers it.
 type acker struct {
 	u       *uplink
 	central bool
 	waiting map[int64]*inflight // end-to-end: acknowledged by the broker, not yet by central
 
 	ranges []store.Range
-	batch  int64
+	done   []int64
 	last   time.Time
 	// progress is when central last acknowledged something, or when a
 	// batch began to wait for it.
@@ -201,7 +288,7 @@ func (a *acker) run(ctx context.Context, centralAcks <-chan mqtt.Message) error 
 			}
 		case m := <-centralAcks:
 			if err := a.centralAck(m); err != nil {
-				a.u.l.log.Warn("ignoring a malformed acknowledgement from central", "err", err)
+				a.u.l.rlog.Log(ctx, slog.LevelWarn, "bad-ack", "ignoring an acknowledgement from central", "err", err)
 			}
 		case f := <-a.u.sent:
 			if err := a.await(ctx, f); err != nil {
@@ -237,11 +324,12 @@ func (a *acker) await(ctx context.Context, f *inflight) error {
 
 func (a *acker) delivered(f *inflight) {
 	a.ranges = append(a.ranges, f.ranges...)
-	a.batch = max(a.batch, f.batch)
+	a.done = append(a.done, f.batch)
 	<-f.slots
 }
 
-// centralAck delivers every waiting batch up to the one central names.
+// centralAck delivers every waiting batch up to the one central names. An
+// ack naming another epoch is about an earlier numbering: ignored.
 func (a *acker) centralAck(m mqtt.Message) error {
 	var ack Ack
 	if err := json.Unmarshal(m.Payload(), &ack); err != nil {
@@ -249,6 +337,9 @@ func (a *acker) centralAck(m mqtt.Message) error {
 	}
 	if ack.Schema != SchemaAck || ack.Batch <= 0 {
 		return errors.New("want {\"schema\":\"" + SchemaAck + "\",\"batch\":N}")
+	}
+	if ack.Epoch != "" && ack.Epoch != a.u.epoch {
+		return fmt.Errorf("ack of batch %d in epoch %q; the box numbers in epoch %s", ack.Batch, clampString(ack.Epoch, maxName), a.u.epoch)
 	}
 	for n, f := range a.waiting {
 		if n <= ack.Batch {
@@ -260,18 +351,20 @@ func (a *acker) centralAck(m mqtt.Message) error {
 	return nil
 }
 
-// flush records the acknowledged punches and batch number.
+// flush records the acknowledged punches and batches.
 func (a *acker) flush(ctx context.Context) error {
 	a.last = time.Now()
-	if len(a.ranges) == 0 && a.batch == 0 {
+	if len(a.ranges) == 0 && len(a.done) == 0 {
 		return nil
 	}
-	if err := a.u.l.db.Acknowledge(ctx, a.ranges, a.batch); err != nil {
+	if err := a.u.l.db.Acknowledge(ctx, a.ranges, a.done...); err != nil {
 		return fmt.Errorf("record delivery: %w", err)
 	}
 	a.u.l.mu.Lock()
-	a.u.l.state.Batches = a.batch
+	for _, b := range a.done {
+		a.u.l.state.Batches = max(a.u.l.state.Batches, b)
+	}
 	a.u.l.mu.Unlock()
-	a.ranges, a.batch = a.ranges[:0], 0
+	a.ranges, a.done = a.ranges[:0], a.done[:0]
 	return nil
 }

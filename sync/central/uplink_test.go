@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/punchbox/punchbox"
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/store/storetest"
 	"github.com/punchbox/punchbox/sync/central/brokertest"
 )
@@ -81,7 +82,10 @@ func TestLiveDuringBackfill(t *testing.T) {
 			t.Fatal(err)
 		}
 		live = append(live, p.ID)
-		time.Sleep(100 * time.Millisecond)
+		// Each goes out on its own, before the next is stored.
+		central.Wait(t, "live punch "+p.ID, time.Minute, func() bool {
+			return summarize(t, decodeBatches(t, central.Messages("/punches"))).ids[p.ID] > 0
+		})
 	}
 	central.Wait(t, "everything", time.Minute, func() bool {
 		return len(summarize(t, decodeBatches(t, central.Messages("/punches"))).ids) == 20_005
@@ -126,7 +130,7 @@ func TestBrokerRestartMidDrain(t *testing.T) {
 	}
 	opts := testOptions(broker.URL())
 	opts.CentralAck, opts.CentralAckWait, opts.BackfillRate = true, 2*time.Second, 6_000
-	startBox(t, db, opts)
+	b := startBox(t, db, opts)
 	// Central acknowledges, after each batch it stores, the highest batch
 	// up to which it has stored every one: a gap holds it back, and the
 	// box sends the missing batches again.
@@ -147,20 +151,19 @@ func TestBrokerRestartMidDrain(t *testing.T) {
 	}
 	central.Wait(t, "the drain to be under way", time.Minute, func() bool { ackLoop(); return len(central.Messages("/punches")) > 8 })
 	broker.Stop()
-	time.Sleep(500 * time.Millisecond)
+	eventually.True(t, "the box to notice the broker gone", func() bool { return !b.link.State().Connected })
 	broker.Restart()
 	central.Wait(t, "every punch", 2*time.Minute, func() bool {
 		ackLoop()
 		return len(summarize(t, decodeBatches(t, central.Messages("/punches"))).ids) == 15_000
 	})
-	for {
+	eventually.True(t, "every punch acknowledged by central", func() bool {
 		ackLoop()
-		if b, _ := db.Backlog(context.Background()); b.Pending == 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		b, _ := db.Backlog(context.Background())
+		return b.Pending == 0
+	})
 	checkComplete(t, db, summarize(t, decodeBatches(t, central.Messages("/punches"))))
+	numbersUnique(t, decodeBatches(t, central.Messages("/punches")))
 }
 
 // The connection is cut while the box is in the middle of sending a batch.
@@ -184,6 +187,7 @@ func TestConnectionCutDuringPublish(t *testing.T) {
 	}
 	waitBacklogEmpty(t, db)
 	checkComplete(t, db, summarize(t, decodeBatches(t, central.Messages("/punches"))))
+	numbersUnique(t, decodeBatches(t, central.Messages("/punches")))
 	if s := b.link.State().Session; s < 2 {
 		t.Errorf("session %d after a cut, want a reconnect", s)
 	}
@@ -195,13 +199,7 @@ func TestLivePunchReachesCentral(t *testing.T) {
 	central := brokertest.Subscribe(t, broker.URL(), topicPrefix+"punches")
 	db := storetest.Open(t)
 	b := startBox(t, db, testOptions(broker.URL()))
-	deadline := time.Now().Add(30 * time.Second)
-	for !b.link.State().Connected {
-		if time.Now().After(deadline) {
-			t.Fatal("never connected")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually.True(t, "the box online", func() bool { return b.link.State().Connected })
 	p := storetest.Punch("4242", 1)
 	if err := db.Put(context.Background(), []punchbox.Punch{p}); err != nil {
 		t.Fatal(err)

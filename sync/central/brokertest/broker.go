@@ -22,6 +22,8 @@ import (
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
+
+	"github.com/punchbox/punchbox/internal/eventually"
 )
 
 // Broker is a broker on a loopback port.
@@ -33,7 +35,7 @@ type Broker struct {
 	mu    sync.Mutex
 	mochi *mochi.Server
 	proc  *exec.Cmd
-	log   *bytes.Buffer
+	log   *syncBuffer
 }
 
 // Start starts a broker for the test; it stops when the test ends.
@@ -84,18 +86,14 @@ func (b *Broker) Restart() {
 		b.startMochi()
 	}
 	// Wait until it accepts connections.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	eventually.OK(b.tb, func() string {
 		c, err := net.DialTimeout("tcp", b.addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
+		if err != nil {
+			return fmt.Sprintf("broker on %s did not start: %v\n%s", b.addr, err, b.logText())
 		}
-		if time.Now().After(deadline) {
-			b.tb.Fatalf("broker on %s did not start: %v\n%s", b.addr, err, b.logText())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		c.Close()
+		return ""
+	})
 }
 
 func (b *Broker) startMochi() {
@@ -121,7 +119,7 @@ func (b *Broker) startMosquitto() {
 	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
 		b.tb.Fatal(err)
 	}
-	b.log = &bytes.Buffer{}
+	b.log = &syncBuffer{}
 	cmd := exec.Command(bin, "-c", conf)
 	cmd.Stdout, cmd.Stderr = b.log, b.log
 	if err := cmd.Start(); err != nil {
@@ -135,6 +133,25 @@ func (b *Broker) logText() string {
 		return ""
 	}
 	return b.log.String()
+}
+
+// syncBuffer is mosquitto's output: written by the process's copier,
+// read by a test that reports a failure.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }
 
 func freePort(tb testing.TB) string {

@@ -1,12 +1,16 @@
 package brokertest
 
 import (
+	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/punchbox/punchbox/internal/eventually"
 )
 
 // Message is one message a Subscriber received.
@@ -27,11 +31,16 @@ type Subscriber struct {
 	wake   chan struct{}
 }
 
+// clients numbers the subscribers, so that two in one test have client ids
+// of their own (a broker drops the older of two connections with one id).
+var clients atomic.Int64
+
 // Subscribe connects a subscriber to url for filter (QoS 1) and
 // disconnects it when the test ends.
 func Subscribe(tb testing.TB, url, filter string) *Subscriber {
 	tb.Helper()
 	s := &Subscriber{wake: make(chan struct{}, 1)}
+	subscribed := make(chan error, 1)
 	handler := func(_ mqtt.Client, m mqtt.Message) {
 		s.mu.Lock()
 		s.msgs = append(s.msgs, Message{Topic: m.Topic(), Payload: append([]byte(nil), m.Payload()...), Retained: m.Retained(), At: time.Now()})
@@ -41,23 +50,29 @@ func Subscribe(tb testing.TB, url, filter string) *Subscriber {
 		default:
 		}
 	}
-	o := mqtt.NewClientOptions().AddBroker(url).SetClientID("central-" + strings.ReplaceAll(tb.Name(), "/", "-")).
+	o := mqtt.NewClientOptions().AddBroker(url).SetClientID(fmt.Sprintf("central-%s-%d", strings.ReplaceAll(tb.Name(), "/", "-"), clients.Add(1))).
 		SetCleanSession(true).SetAutoReconnect(true).SetMaxReconnectInterval(200 * time.Millisecond).SetConnectRetry(true).
 		SetConnectRetryInterval(100 * time.Millisecond).SetOrderMatters(true).
 		SetOnConnectHandler(func(c mqtt.Client) {
-			c.Subscribe(filter, 1, handler)
+			tok := c.Subscribe(filter, 1, handler)
+			go func() {
+				tok.Wait()
+				select {
+				case subscribed <- tok.Error():
+				default: // a reconnect's: nobody waits for it
+				}
+			}()
 		})
 	s.client = mqtt.NewClient(o)
 	tok := s.client.Connect()
 	if !tok.WaitTimeout(20*time.Second) || tok.Error() != nil {
 		tb.Fatalf("subscriber: connect %s: %v", url, tok.Error())
 	}
-	// The subscription is made in the connect handler; wait for it.
-	deadline := time.Now().Add(5 * time.Second)
-	for !s.client.IsConnectionOpen() && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	// The subscription is made in the connect handler: wait for the
+	// broker's SUBACK.
+	if err := eventually.Recv(tb, "the subscription to "+filter, subscribed); err != nil {
+		tb.Fatalf("subscriber: subscribe %s: %v", filter, err)
 	}
-	time.Sleep(50 * time.Millisecond)
 	tb.Cleanup(func() { s.client.Disconnect(100) })
 	return s
 }
@@ -85,11 +100,12 @@ func (s *Subscriber) Messages(suffix string) []Message {
 	return out
 }
 
-// Wait polls until cond holds over the messages, failing the test after
-// the timeout.
+// Wait waits until cond holds over the messages, checking it at every
+// message that arrives, failing the test after the timeout (at least
+// eventually.Hung: the bound only stops a hung test).
 func (s *Subscriber) Wait(tb testing.TB, what string, timeout time.Duration, cond func() bool) {
 	tb.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(max(timeout, eventually.Hung))
 	for !cond() {
 		if time.Now().After(deadline) {
 			tb.Fatalf("timed out waiting for %s", what)

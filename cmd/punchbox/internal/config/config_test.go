@@ -104,6 +104,7 @@ func TestBadValues(t *testing.T) {
 		{"batch size", minimal + "mqtt: {url: \"tls://b:8883\", batch_size: 0}\n", ""},
 		{"batch size too big", minimal + "mqtt: {url: \"tls://b:8883\", batch_size: 100000}\n", "mqtt.batch_size: 100000: want 1-5000"},
 		{"negative backfill rate", minimal + "mqtt: {url: \"tls://b:8883\", backfill_rate: -1}\n", "mqtt.backfill_rate"},
+		{"backfill rate too small", minimal + "mqtt: {url: \"tls://b:8883\", backfill_rate: 1e-9}\n", "mqtt.backfill_rate"},
 		{"terminal kind", minimal + "terminals:\n  - {id: a, kind: anviz, address: h}\n", `line 4: terminals[0].kind: "anviz": want one of zk, zk-push, serial`},
 		{"terminal id", minimal + "terminals:\n  - {id: Gate A, kind: zk, address: h}\n", `line 4: terminals[0].id: "Gate A"`},
 		{"duplicate terminal id", minimal + "terminals:\n  - {id: a, kind: zk, address: h}\n  - {id: a, kind: zk, address: h2}\n", `line 5: terminals[1].id: "a" is used by an earlier terminal`},

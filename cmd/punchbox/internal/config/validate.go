@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/punchbox/punchbox"
+	"github.com/punchbox/punchbox/store"
 )
 
 // MaxCommKey is the largest comm key a ZK terminal's menu accepts.
@@ -129,8 +130,9 @@ func (c *Config) validateMQTT(v *validator) {
 	if m.Window < 1 || m.Window > 100 {
 		v.add("mqtt.window", fmt.Sprintf("%d: want 1-100", m.Window))
 	}
-	if m.BackfillRate < 0 {
-		v.add("mqtt.backfill_rate", "want 0 (unlimited) or more punches per second")
+	if _, err := store.SettingDefs.Validate("uplink.backfill_rate", m.BackfillRate); err != nil {
+		d, _ := store.SettingDefs.Lookup("uplink.backfill_rate")
+		v.add("mqtt.backfill_rate", d.Want()+" punches per second (0: unlimited)")
 	}
 }
 
