@@ -254,23 +254,6 @@ func (h *harness) sim(cfg zksim.Config, users, records int) *zksim.Sim {
 	return sim
 }
 
-// eventually retries check until it returns "" or the deadline passes,
-// then fails with the last complaint.
-func eventually(t testing.TB, within time.Duration, check func() string) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		msg := check()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(msg)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // logBuffer collects the panel's log for assertions.
 type logBuffer struct {
 	mu  sync.Mutex
