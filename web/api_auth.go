@@ -60,7 +60,7 @@ type PasswordChange struct {
 
 func (p *Panel) sessionInfo(pr *principal) SessionInfo {
 	if pr.isToken {
-		return SessionInfo{Name: pr.token.Name, Role: pr.token.Role, Kind: "token"}
+		return SessionInfo{Name: pr.token.Name, Role: pr.role(), Kind: "token"}
 	}
 	return SessionInfo{Name: pr.user.Name, Role: pr.user.Role, Kind: "session", CSRFToken: p.csrfToken(pr.session), Expires: pr.session.Expires}
 }

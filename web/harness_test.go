@@ -127,16 +127,33 @@ func (h *harness) admin() *client { return h.user("admin", store.RoleAdmin) }
 // viewer returns a client signed in as a new viewer "viewer".
 func (h *harness) viewer() *client { return h.user("viewer", store.RoleViewer) }
 
-// tokenClient creates an API token with role and returns a client using it.
+// tokenClient creates an API token with role, owned by a user of that
+// role, and returns a client using it.
 func (h *harness) tokenClient(name string, role store.Role) *client {
 	h.t.Helper()
-	secret, _, err := h.db.CreateToken(context.Background(), name, role, "test")
+	secret, _, err := h.db.CreateToken(context.Background(), name, role, h.scriptUser(role).ID, "")
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	c := h.anon()
 	c.bearer = secret
 	return c
+}
+
+// scriptUser returns the user, made on first use, who owns the test's
+// tokens of role: "scripts-viewer" or "scripts-admin".
+func (h *harness) scriptUser(role store.Role) store.User {
+	h.t.Helper()
+	ctx := context.Background()
+	name := "scripts-" + string(role)
+	if u, err := h.db.UserByName(ctx, name); err == nil {
+		return u
+	}
+	u, err := h.db.CreateUser(ctx, name, role, testPassword)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return u
 }
 
 // login signs in and keeps the CSRF token.

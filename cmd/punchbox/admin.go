@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -178,14 +179,18 @@ func (a adminCmd) list(ctx context.Context, asJSON bool) error {
 }
 
 func (a adminCmd) remove(ctx context.Context, name string) error {
-	if err := a.db.DeleteUser(ctx, name); err != nil {
+	revoked, err := a.db.DeleteUser(ctx, name)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("no user %s: punchbox admin list shows who there is", name)
 		}
 		return err
 	}
-	a.audit(ctx, "user.delete", name, "")
-	fmt.Fprintf(a.e.stdout, "removed %s and ended their sessions\n", name)
+	a.audit(ctx, "user.delete", name, fmt.Sprintf("sessions ended, %d API tokens revoked", len(revoked)))
+	for _, t := range revoked {
+		a.audit(ctx, "token.revoke", strconv.FormatInt(t.ID, 10), "token "+t.Name+": its owner "+name+" was deleted")
+	}
+	fmt.Fprintf(a.e.stdout, "removed %s, ended their sessions and revoked their %d API tokens\n", name, len(revoked))
 	return nil
 }
 
