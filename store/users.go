@@ -108,7 +108,8 @@ func (db *DB) CreateUser(ctx context.Context, name string, role Role, password s
 	return u, nil
 }
 
-// SetPassword changes the user's password and ends all their sessions.
+// SetPassword changes the user's password, ends all their sessions and
+// lifts the panel's sign-in lockouts of the account (see UnlockLogins).
 func (db *DB) SetPassword(ctx context.Context, name, password string) error {
 	if !validUserName(name) {
 		return fmt.Errorf("set password: %w", errUserName(name))
@@ -138,6 +139,9 @@ func (db *DB) SetPassword(ctx context.Context, name, password string) error {
 		return fmt.Errorf("set password of %s: %w", name, classify(err))
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", id); err != nil {
+		return fmt.Errorf("set password of %s: %w", name, classify(err))
+	}
+	if err := unlockLogins(ctx, tx, strings.ToLower(name), db.now()); err != nil {
 		return fmt.Errorf("set password of %s: %w", name, classify(err))
 	}
 	if err := tx.Commit(); err != nil {

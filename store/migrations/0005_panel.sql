@@ -1,4 +1,15 @@
--- The panel: API tokens that belong to a user.
+-- The panel: lockouts lifted on the console, and API tokens that belong to
+-- a user.
+
+-- Sign-in lockouts lifted on the console (punchbox admin unlock, punchbox
+-- admin passwd). The daemon keeps lockouts in memory and reads this only
+-- when it refuses a sign-in: a lockout whose last attempt is not after the
+-- unlock is forgotten. account is a user name in lower case, or '' for
+-- every account and every client address.
+CREATE TABLE login_unlocks (
+    account TEXT    PRIMARY KEY,
+    at      INTEGER NOT NULL  -- unix milliseconds
+) WITHOUT ROWID;
 
 -- Every API token acts for its owner, a user, with at most the owner's
 -- current role; deleting the user revokes their tokens (and then clears
