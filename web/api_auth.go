@@ -125,6 +125,7 @@ func (p *Panel) postSetup(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
+	p.setDevice(c, u)
 	c.JSON(http.StatusCreated, p.sessionInfo(&principal{user: u, session: s}))
 }
 
@@ -134,15 +135,19 @@ func (p *Panel) postSetup(c *gin.Context) {
 // asked whether the console lifted the lockout (punchbox admin unlock or
 // passwd), so sign-ins that are not refused cost it nothing.
 func (p *Panel) beginAttempt(c *gin.Context, account string) *attempt {
-	client := clientKey(c.ClientIP())
-	at, no := p.limits.begin(client, account)
+	client := p.knownDevice(c, account)
+	device := client != ""
+	if !device {
+		client = clientKey(c.ClientIP())
+	}
+	at, no := p.limits.begin(client, account, device)
 	if no != nil && !no.busy {
 		all, one, err := p.d.Store.LoginUnlocks(c.Request.Context(), account)
 		if err != nil {
 			p.log.Debug("read console unlocks", "err", err)
 		} else if p.limits.lift(client, account, all, one) {
 			p.log.Info("sign-in lockout lifted from the console", "client", c.ClientIP(), "user", account)
-			at, no = p.limits.begin(client, account)
+			at, no = p.limits.begin(client, account, device)
 		}
 	}
 	if no == nil {
@@ -205,6 +210,7 @@ func (p *Panel) login(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
+	p.setDevice(c, u)
 	p.auditAs(c, u.Name, "login", u.Name, "")
 	p.log.Info("signed in", "user", u.Name, "client", c.ClientIP())
 	c.JSON(http.StatusOK, p.sessionInfo(&principal{user: u, session: s}))

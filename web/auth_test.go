@@ -220,7 +220,7 @@ func TestLimits(t *testing.T) {
 			if i > 0 {
 				now = now.Add(got[i-1]) // the lockout waited out
 			}
-			a, no := l.begin("ip:a", "")
+			a, no := l.begin("ip:a", "", false)
 			if no != nil {
 				t.Fatalf("refused %+v after %v", no, got)
 			}
@@ -231,30 +231,30 @@ func TestLimits(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Fatalf("lockouts %v, want %v", got, want)
 		}
-		if _, no := l.begin("ip:a", ""); no == nil || no.wait != 16*time.Second {
+		if _, no := l.begin("ip:a", "", false); no == nil || no.wait != 16*time.Second {
 			t.Errorf("during a lockout: %+v, want a wait of 16s", no)
 		}
 		now = now.Add(16 * time.Second)
-		a, no := l.begin("ip:a", "")
+		a, no := l.begin("ip:a", "", false)
 		if no != nil {
 			t.Fatalf("after the lockout: %+v", no)
 		}
 		a.succeed()
 		a.fail() // after succeed: nothing
-		if a, no := l.begin("ip:a", ""); no != nil || !a.clean {
+		if a, no := l.begin("ip:a", "", false); no != nil || !a.clean {
 			t.Errorf("after a success: %+v, clean %v; want a clean client", no, a != nil && a.clean)
 		} else {
 			a.succeed()
 		}
 	})
 	t.Run("OneInFlight", func(t *testing.T) {
-		a, _ := l.begin("ip:b", "alice")
-		if _, no := l.begin("ip:b", "bob"); no == nil || !no.busy {
+		a, _ := l.begin("ip:b", "alice", false)
+		if _, no := l.begin("ip:b", "bob", false); no == nil || !no.busy {
 			t.Errorf("second attempt in flight: %+v, want busy", no)
 		}
 		a.end()
 		a.end()
-		b, no := l.begin("ip:b", "bob")
+		b, no := l.begin("ip:b", "bob", false)
 		if no != nil || b.clean {
 			t.Errorf("after end: %+v, clean %v; want allowed, counted", no, b != nil && b.clean)
 		}
@@ -262,40 +262,61 @@ func TestLimits(t *testing.T) {
 	})
 	t.Run("LockedAccount", func(t *testing.T) {
 		for range accountFree {
-			a, no := l.begin("ip:c", "carol")
+			a, no := l.begin("ip:c", "carol", false)
 			if no != nil {
 				t.Fatal(no)
 			}
 			a.fail()
 		}
-		if _, no := l.begin("ip:c", "carol"); no == nil || no.wait != time.Second {
+		if _, no := l.begin("ip:c", "carol", false); no == nil || no.wait != time.Second {
 			t.Errorf("failing client at a locked account: %+v, want a wait", no)
 		}
-		a, no := l.begin("ip:d", "carol")
+		a, no := l.begin("ip:d", "carol", false)
 		if no != nil || !a.clean {
 			t.Fatalf("clean client at a locked account: %+v, want one try", no)
 		}
 		a.fail()
-		if _, no := l.begin("ip:d", "carol"); no == nil {
+		if _, no := l.begin("ip:d", "carol", false); no == nil {
 			t.Error("a clean client that failed is not bound by the account's lockout")
 		}
-		e, no := l.begin("ip:e", "carol")
+		e, no := l.begin("ip:e", "carol", false)
 		if no != nil {
 			t.Fatal(no)
 		}
 		e.succeed()
-		if a, no := l.begin("ip:c", "carol"); no != nil {
+		if a, no := l.begin("ip:c", "carol", false); no != nil {
 			t.Errorf("after the account's success: %+v", no)
 		} else {
 			a.end()
 		}
 	})
-	t.Run("Lift", func(t *testing.T) {
+	t.Run("Device", func(t *testing.T) {
 		for range accountFree {
-			a, _ := l.begin("ip:f", "frank")
+			a, _ := l.begin("ip:g", "gina", false)
 			a.fail()
 		}
-		if _, no := l.begin("ip:f", "frank"); no == nil {
+		a, no := l.begin("dev:1", "gina", true)
+		if no != nil || !a.clean {
+			t.Fatalf("known device at a locked account: %+v", no)
+		}
+		a.fail()
+		for range devicePolicy.free - 1 {
+			a, no := l.begin("dev:1", "gina", true)
+			if no != nil {
+				t.Fatalf("known device within its allowance: %+v", no)
+			}
+			a.fail()
+		}
+		if _, no := l.begin("dev:1", "gina", true); no == nil {
+			t.Error("a device past its own allowance is not locked out")
+		}
+	})
+	t.Run("Lift", func(t *testing.T) {
+		for range accountFree {
+			a, _ := l.begin("ip:f", "frank", false)
+			a.fail()
+		}
+		if _, no := l.begin("ip:f", "frank", false); no == nil {
 			t.Fatal("not locked")
 		}
 		if l.lift("ip:f", "frank", time.Time{}, now.Add(-time.Second)) {
@@ -307,7 +328,7 @@ func TestLimits(t *testing.T) {
 		if !l.lift("ip:f", "frank", time.Time{}, now) {
 			t.Fatal("the account's unlock did not lift")
 		}
-		a, no := l.begin("ip:f", "frank")
+		a, no := l.begin("ip:f", "frank", false)
 		if no != nil || !a.clean {
 			t.Fatalf("after the unlock: %+v", no)
 		}

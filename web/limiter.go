@@ -24,6 +24,9 @@ import (
 //     a client with a clean record gets one try at a locked account, which
 //     makes it a failing client when it fails. So strangers' failures never
 //     stop the right password from a client that has not failed.
+//   - A known device (device.go) is a client of its own, counted instead of
+//     its address and apart from the account: only its own failures lock
+//     it out.
 //
 // It keeps only failures and forgets them after a quiet day, so memory
 // stays bounded by the guessing actually seen.
@@ -45,6 +48,7 @@ type policy struct {
 var (
 	clientPolicy  = policy{free: clientFree, base: time.Second, max: 15 * time.Minute}
 	accountPolicy = policy{free: accountFree, base: time.Second, max: 15 * time.Minute}
+	devicePolicy  = accountPolicy
 )
 
 // lockout is the wait after the n-th attempt without a success: none for
@@ -91,7 +95,8 @@ func newLimits(now func() time.Time) *limits {
 type attempt struct {
 	l               *limits
 	client, account string
-	clean           bool // the client had no failures: the clean lane
+	clean           bool // the client had no failures, or is a known device: the clean lane
+	device          bool // the client is a known device, not counted at the account
 	done            bool
 }
 
@@ -102,8 +107,9 @@ type refusal struct {
 }
 
 // begin counts an attempt of client at account ("" for none) and returns
-// it, or why it may not be made now.
-func (l *limits) begin(client, account string) (*attempt, *refusal) {
+// it, or why it may not be made now. A device client (a known device's
+// key) is limited by its own record alone.
+func (l *limits) begin(client, account string, device bool) (*attempt, *refusal) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -114,9 +120,9 @@ func (l *limits) begin(client, account string) (*attempt, *refusal) {
 	if c != nil && now.Before(c.until) {
 		return nil, &refusal{wait: c.until.Sub(now)}
 	}
-	clean := c == nil || c.attempts == 0
+	clean := device || c == nil || c.attempts == 0
 	var a *strike
-	if account != "" {
+	if account != "" && !device {
 		a = fresh(l.accounts, account, now)
 		if a != nil && now.Before(a.until) && !clean {
 			return nil, &refusal{wait: a.until.Sub(now)}
@@ -125,16 +131,20 @@ func (l *limits) begin(client, account string) (*attempt, *refusal) {
 	if c == nil {
 		c = add(l.clients, client, now)
 	}
-	c.count(now, clientPolicy)
+	p := clientPolicy
+	if device {
+		p = devicePolicy
+	}
+	c.count(now, p)
 	c.inFlight = true
 	c.tried(account)
-	if account != "" {
+	if account != "" && !device {
 		if a == nil {
 			a = add(l.accounts, account, now)
 		}
 		a.count(now, accountPolicy)
 	}
-	return &attempt{l: l, client: client, account: account, clean: clean}, nil
+	return &attempt{l: l, client: client, account: account, clean: clean, device: device}, nil
 }
 
 // fresh returns key's strike, forgetting it when it is stale.
@@ -209,7 +219,7 @@ func (a *attempt) fail() time.Duration {
 		c.inFlight = false
 		wait = max(wait, c.until.Sub(now))
 	}
-	if s := a.l.accounts[a.account]; a.account != "" && s != nil {
+	if s := a.l.accounts[a.account]; a.account != "" && !a.device && s != nil {
 		wait = max(wait, s.until.Sub(now))
 	}
 	return max(wait, 0)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -233,4 +234,51 @@ func TestLoginCleanClientDoesNotQueueBehindGuesses(t *testing.T) {
 	if codes[http.StatusUnauthorized] != addrs || codes[http.StatusTooManyRequests] != addrs*(each-1) || checked.Load() != addrs {
 		t.Errorf("answers %v after %d checks, want %d checked (one per address) and the rest refused at once", codes, checked.Load(), addrs)
 	}
+}
+
+// A browser in which the admin signed in before is a known device: its
+// sign-ins count against the device alone, so neither strangers at the
+// account nor another client at the same address lock it out. Its own
+// failures do, and a cookie that does not verify is no device at all.
+func TestLoginKnownDevice(t *testing.T) {
+	clk := newTestClock()
+	h := newHarness(t, func(d *Deps) { d.Now = clk.now })
+	h.admin()
+	browser := h.from("127.0.0.5")
+	browser.login("admin", testPassword)
+	browser.do("POST", "/api/v1/logout", nil).want(t, http.StatusNoContent)
+	u, _ := url.Parse(h.srv.URL)
+	var device *http.Cookie
+	for _, ck := range browser.hc.Jar.Cookies(u) {
+		if ck.Name == "__Host-punchbox_device" {
+			device = ck
+		}
+	}
+	if device == nil {
+		t.Fatal("no known-device cookie after a sign-in")
+	}
+
+	// Another client at the same address fails, strangers lock the account.
+	neighbour := h.from("127.0.0.5")
+	neighbour.tryLogin("admin", "not the password").want(t, http.StatusUnauthorized)
+	attacker := h.from("127.0.0.2")
+	for i := range accountFree - 1 { // the neighbour's failure was the first
+		attacker.tryLogin("admin", "guess "+strconv.Itoa(i)).want(t, http.StatusUnauthorized)
+	}
+	attacker.tryLogin("admin", "one more").want(t, http.StatusTooManyRequests)
+	neighbour.tryLogin("admin", testPassword).want(t, http.StatusTooManyRequests)
+
+	forged := h.from("127.0.0.5")
+	forged.hc.Jar.SetCookies(u, []*http.Cookie{{Name: device.Name, Value: strings.Replace(device.Value, ".", "A.", 2), Path: "/"}})
+	forged.tryLogin("admin", testPassword).want(t, http.StatusTooManyRequests)
+
+	browser.login("admin", testPassword) // 200, or the test ends
+	browser.do("POST", "/api/v1/logout", nil).want(t, http.StatusNoContent)
+
+	// The device's own failures lock it out, and only it.
+	for i := range accountFree {
+		browser.tryLogin("admin", "typo "+strconv.Itoa(i)).want(t, http.StatusUnauthorized)
+	}
+	browser.tryLogin("admin", testPassword).want(t, http.StatusTooManyRequests)
+	h.from("127.0.0.6").tryLogin("admin", testPassword).want(t, http.StatusOK)
 }

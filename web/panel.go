@@ -29,6 +29,7 @@ type Panel struct {
 
 	sessionKey []byte // signs session cookies
 	csrfKey    []byte // derives CSRF tokens from sessions
+	deviceKey  []byte // signs known-device cookies
 
 	limits  *limits    // sign-in attempts per client address and per account
 	lanes   *hashLanes // password checks at once, clean and failing clients apart
@@ -69,6 +70,7 @@ func NewPanel(d Deps) *Panel {
 		log:        d.Logger,
 		sessionKey: mac(d.Secret, "punchbox session v1"),
 		csrfKey:    mac(d.Secret, "punchbox csrf v1"),
+		deviceKey:  mac(d.Secret, "punchbox device v1"),
 		limits:     newLimits(d.Now),
 		lanes:      newHashLanes(),
 		lockLog:    ratelog.New(d.Logger, 0, d.Now),
