@@ -37,11 +37,38 @@ func (p *Panel) deviceCookieName() string {
 	return "__Host-punchbox_device"
 }
 
-// deviceValue returns the cookie value for account's device nonce, issued
-// at issued.
-func (p *Panel) deviceValue(account, nonce string, issued int64) string {
+// deviceValue returns the device cookie's value for account's device
+// nonce, issued at issued (unix seconds), signed with key.
+func deviceValue(key []byte, account, nonce string, issued int64) string {
 	msg := base64.RawURLEncoding.EncodeToString([]byte(account)) + "." + nonce + "." + strconv.FormatInt(issued, 10)
-	return msg + "." + base64.RawURLEncoding.EncodeToString(mac(p.deviceKey, msg))
+	return msg + "." + base64.RawURLEncoding.EncodeToString(mac(key, msg))
+}
+
+// parseDevice returns the nonce of a device cookie's value when it verifies
+// under key, names account and is still valid at now.
+func parseDevice(key []byte, value, account string, now time.Time) (string, bool) {
+	if account == "" || len(value) > maxDeviceCookie {
+		return "", false
+	}
+	parts := strings.Split(value, ".")
+	if len(parts) != 4 {
+		return "", false
+	}
+	name, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil || string(name) != account {
+		return "", false
+	}
+	issued, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return "", false
+	}
+	if age := now.Sub(time.Unix(issued, 0)); age < -time.Minute || age > deviceTTL {
+		return "", false
+	}
+	if !hmac.Equal([]byte(value), []byte(deviceValue(key, account, parts[1], issued))) {
+		return "", false
+	}
+	return parts[1], true
 }
 
 // setDevice marks the browser as a known device of u, with a new nonce.
@@ -51,7 +78,7 @@ func (p *Panel) setDevice(c *gin.Context, u store.User) {
 		p.log.Warn("known-device cookie: no randomness", "err", err)
 		return
 	}
-	v := p.deviceValue(accountKey(u.Name), base64.RawURLEncoding.EncodeToString(b), p.d.Now().Unix())
+	v := deviceValue(p.deviceKey, accountKey(u.Name), base64.RawURLEncoding.EncodeToString(b), p.d.Now().Unix())
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: p.deviceCookieName(), Value: v, Path: "/", MaxAge: int(deviceTTL.Seconds()),
 		HttpOnly: true, Secure: !p.d.Insecure, SameSite: http.SameSiteStrictMode,
@@ -62,28 +89,12 @@ func (p *Panel) setDevice(c *gin.Context, u store.User) {
 // carries a valid device cookie for account, and "" otherwise.
 func (p *Panel) knownDevice(c *gin.Context, account string) string {
 	ck, err := c.Request.Cookie(p.deviceCookieName())
-	if err != nil || account == "" || len(ck.Value) > maxDeviceCookie {
-		return ""
-	}
-	parts := strings.Split(ck.Value, ".")
-	if len(parts) != 4 {
-		return ""
-	}
-	name, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil || string(name) != account {
-		return ""
-	}
-	issued, err := strconv.ParseInt(parts[2], 10, 64)
 	if err != nil {
 		return ""
 	}
-	age := p.d.Now().Sub(time.Unix(issued, 0))
-	if age < -time.Minute || age > deviceTTL {
+	nonce, ok := parseDevice(p.deviceKey, ck.Value, account, p.d.Now())
+	if !ok {
 		return ""
 	}
-	want := p.deviceValue(account, parts[1], issued)
-	if !hmac.Equal([]byte(ck.Value), []byte(want)) {
-		return ""
-	}
-	return "dev:" + parts[1]
+	return "dev:" + nonce
 }
