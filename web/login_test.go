@@ -282,3 +282,19 @@ func TestLoginKnownDevice(t *testing.T) {
 	browser.tryLogin("admin", testPassword).want(t, http.StatusTooManyRequests)
 	h.from("127.0.0.6").tryLogin("admin", testPassword).want(t, http.StatusOK)
 }
+
+// Guesses at the setup code sent at once are limited like sign-ins: each
+// counts before the code is compared, one at a time per address.
+func TestSetupCodeParallelGuesses(t *testing.T) {
+	h := newHarness(t)
+	c := h.from("127.0.0.2")
+	codes := c.parallel(t, 40, func(i int) (string, string, any) {
+		return "POST", "/api/v1/setup", SetupRequest{Code: fmt.Sprintf("AAAA-BBBB-%04d", i), Name: "root", Password: testPassword}
+	})
+	if codes[http.StatusBadRequest]+codes[http.StatusTooManyRequests] != 40 {
+		t.Fatalf("answers %v, want only 400 and 429", codes)
+	}
+	if compared := codes[http.StatusBadRequest]; compared < 1 || compared > clientFree {
+		t.Errorf("40 parallel guesses: %d codes compared, want 1 to %d (answers %v)", compared, clientFree, codes)
+	}
+}
