@@ -286,7 +286,8 @@ func TestLoginKnownDevice(t *testing.T) {
 // Guesses at the setup code sent at once are limited like sign-ins: each
 // counts before the code is compared, one at a time per address.
 func TestSetupCodeParallelGuesses(t *testing.T) {
-	h := newHarness(t)
+	clk := newTestClock()
+	h := newHarness(t, func(d *Deps) { d.Now = clk.now })
 	c := h.from("127.0.0.2")
 	codes := c.parallel(t, 40, func(i int) (string, string, any) {
 		return "POST", "/api/v1/setup", SetupRequest{Code: fmt.Sprintf("AAAA-BBBB-%04d", i), Name: "root", Password: testPassword}
