@@ -150,7 +150,7 @@ func TestExportStall(t *testing.T) {
 	})
 
 	t.Run("SlowReaderGetsAll", func(t *testing.T) {
-		const idle = 2 * time.Second
+		const idle = 3 * time.Second
 		srv := start(t, Options{CertDir: t.TempDir(), WriteIdle: idle}, h.p.Handler())
 		conn := dialRaw(t, srv.URL())
 		io.WriteString(conn, request)
@@ -254,12 +254,12 @@ func TestSlowUploadIsReceived(t *testing.T) {
 	h := newHarness(t, rr.edit)
 	token := h.tokenClient("restore", store.RoleAdmin)
 	b := backupBytes(t, 2000, "test-site", "box-01")
-	// 20 parts, a tenth of the grace apart: twice the grace in all, at ten
-	// times the minimum rate.
+	// 20 parts, a tenth of the grace apart: twice the grace in all, at a
+	// hundred times the minimum rate.
 	const grace = 500 * time.Millisecond
 	part, pause := max(len(b)/20, 1), grace/10
 	rate := int64(float64(part) / pause.Seconds())
-	srv := start(t, Options{CertDir: t.TempDir(), BodyGrace: grace, BodyRate: max(rate/10, 1)}, h.p.Handler())
+	srv := start(t, Options{CertDir: t.TempDir(), BodyGrace: grace, BodyRate: max(rate/100, 1)}, h.p.Handler())
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	req, err := http.NewRequest("POST", srv.URL()+"/api/v1/backups/restore", &pacedReader{b: b, part: part, pause: pause})
 	if err != nil {
