@@ -174,8 +174,12 @@ func (p *Panel) checkPassword(ctx context.Context, at *attempt, name, password s
 }
 
 // failedAttempt ends a failed attempt and logs a lockout it leaves, at most
-// once a minute at Warn.
+// once a minute at Warn, with no more of the name tried than a user name
+// can have.
 func (p *Panel) failedAttempt(c *gin.Context, at *attempt, user string) {
+	if len(user) > store.MaxUserNameLen {
+		user = user[:store.MaxUserNameLen] + "…"
+	}
 	if d := at.fail(); d > 0 {
 		p.lockLog.Log(c.Request.Context(), slog.LevelWarn, "sign-in lockout", "failed sign-ins: locked out",
 			"client", c.ClientIP(), "user", user, "for", d.Round(time.Second))
