@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -22,15 +23,39 @@ const TokenPrefix = "pbx_"
 // MaxTokenNameLen is the longest token name accepted, in characters.
 const MaxTokenNameLen = 64
 
-// Token is an API token, without its secret.
+// Token is an API token, without its secret. It acts for its owner, a
+// user, with at most the owner's current role (Effective).
 type Token struct {
 	ID        int64
 	Name      string
-	Role      Role
+	Role      Role // the role it was given
 	Created   time.Time
-	CreatedBy string    // the user who created it
+	CreatedBy string    // who created it: a user's name, or "token:NAME"
 	LastUsed  time.Time // to within touchEvery; zero if never used
 	Revoked   time.Time // zero while valid
+	OwnerID   int64     // 0 once the owner is deleted (the token is revoked then)
+	Owner     string    // the owner's name now; "" once deleted
+	OwnerRole Role      // the owner's role now
+}
+
+// Effective is the role the token acts with: the lower of its own and its
+// owner's current role; "" (no rights at all) without an owner.
+func (t Token) Effective() Role {
+	switch {
+	case t.OwnerID == 0 || !t.OwnerRole.Valid():
+		return ""
+	case t.Role == RoleAdmin && t.OwnerRole == RoleAdmin:
+		return RoleAdmin
+	}
+	return RoleViewer
+}
+
+// rank orders roles: a viewer is below an admin.
+func (r Role) rank() int {
+	if r == RoleAdmin {
+		return 2
+	}
+	return 1
 }
 
 // validLabel reports whether s is valid UTF-8 of 1 to n printable
@@ -41,16 +66,19 @@ func validLabel(s string, n int) bool {
 		strings.TrimSpace(s) == s
 }
 
-// CreateToken creates an API token and returns its secret, which is not
-// stored and cannot be shown again. A name already taken is ErrConflict.
-func (db *DB) CreateToken(ctx context.Context, name string, role Role, createdBy string) (string, Token, error) {
+// CreateToken creates an API token owned by the user with id owner and
+// returns its secret, which is not stored and cannot be shown again.
+// createdBy records who made it ("" for the owner). A name already taken is
+// ErrConflict; an unknown owner ErrNotFound; a role above the owner's
+// ErrInvalid.
+func (db *DB) CreateToken(ctx context.Context, name string, role Role, owner int64, createdBy string) (string, Token, error) {
 	if !validLabel(name, MaxTokenNameLen) {
 		return "", Token{}, fmt.Errorf("create token: %w: name %q: want 1 to %d printable characters", ErrInvalid, name, MaxTokenNameLen)
 	}
 	if !role.Valid() {
 		return "", Token{}, fmt.Errorf("create token %s: %w", name, errRole(role))
 	}
-	if createdBy != "" && !validLabel(createdBy, MaxTokenNameLen) {
+	if createdBy != "" && !validLabel(createdBy, MaxTokenNameLen+len("token:")) {
 		return "", Token{}, fmt.Errorf("create token %s: %w: created by %q: want up to %d printable characters", name, ErrInvalid, createdBy, MaxTokenNameLen)
 	}
 	w, err := db.writer()
@@ -62,35 +90,62 @@ func (db *DB) CreateToken(ctx context.Context, name string, role Role, createdBy
 		return "", Token{}, fmt.Errorf("create token %s: %w", name, err)
 	}
 	secret = TokenPrefix + secret
-	t := Token{Name: name, Role: role, Created: fromMillis(millis(db.now())), CreatedBy: createdBy}
-	err = w.QueryRowContext(ctx, "INSERT INTO api_tokens (name, hash, role, created, created_by) VALUES (?, ?, ?, ?, ?) RETURNING id",
-		name, hashSecret(secret), string(role), millis(t.Created), createdBy).Scan(&t.ID)
+	tx, err := w.BeginTx(ctx, nil)
 	if err != nil {
 		return "", Token{}, fmt.Errorf("create token %s: %w", name, classify(err))
+	}
+	defer tx.Rollback()
+	t := Token{Name: name, Role: role, Created: fromMillis(millis(db.now())), OwnerID: owner}
+	err = tx.QueryRowContext(ctx, "SELECT name, role FROM users WHERE id = ?", owner).Scan(&t.Owner, &t.OwnerRole)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", Token{}, fmt.Errorf("create token %s: owner %d: %w", name, owner, ErrNotFound)
+	}
+	if err != nil {
+		return "", Token{}, fmt.Errorf("create token %s: read owner: %w", name, classify(err))
+	}
+	if role.rank() > t.OwnerRole.rank() {
+		return "", Token{}, fmt.Errorf("create token %s: %w: role %s is above its owner %s's role %s", name, ErrInvalid, role, t.Owner, t.OwnerRole)
+	}
+	t.CreatedBy = cmp.Or(createdBy, t.Owner)
+	err = tx.QueryRowContext(ctx, "INSERT INTO api_tokens (name, hash, role, created, created_by, owner_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+		name, hashSecret(secret), string(role), millis(t.Created), t.CreatedBy, owner).Scan(&t.ID)
+	if err != nil {
+		return "", Token{}, fmt.Errorf("create token %s: %w", name, classify(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return "", Token{}, fmt.Errorf("create token %s: commit: %w", name, classify(err))
 	}
 	return secret, t, nil
 }
 
-const tokenColumns = "id, name, role, created, created_by, last_used, revoked"
+// tokenColumns are read FROM api_tokens t LEFT JOIN users u ON u.id = t.owner_id.
+const tokenColumns = "t.id, t.name, t.role, t.created, t.created_by, t.last_used, t.revoked, coalesce(t.owner_id, 0), coalesce(u.name, ''), coalesce(u.role, '')"
+
+const tokensFrom = " FROM api_tokens t LEFT JOIN users u ON u.id = t.owner_id"
 
 func scanToken(row interface{ Scan(...any) error }) (Token, error) {
 	var t Token
 	var created, lastUsed, revoked int64
-	if err := row.Scan(&t.ID, &t.Name, &t.Role, &created, &t.CreatedBy, &lastUsed, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &t.Role, &created, &t.CreatedBy, &lastUsed, &revoked, &t.OwnerID, &t.Owner, &t.OwnerRole); err != nil {
 		return t, err
 	}
 	t.Created, t.LastUsed, t.Revoked = fromMillis(created), fromMillis(lastUsed), fromMillis(revoked)
+	if t.Owner == "" {
+		t.OwnerID = 0
+	}
 	return t, nil
 }
 
-// TokenBySecret returns the token whose secret this is. An unknown or
-// revoked token is ErrNotFound. It records the use, at most once every
+// TokenBySecret returns the token whose secret this is, with its owner's
+// current name and role, read now: a change of the owner's role is in
+// force at the token's next request. An unknown or revoked token, and one
+// without an owner, is ErrNotFound. It records the use, at most once every
 // touchEvery.
 func (db *DB) TokenBySecret(ctx context.Context, secret string) (Token, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return Token{}, fmt.Errorf("token: %w", ErrNotFound)
 	}
-	t, err := scanToken(db.r.QueryRowContext(ctx, "SELECT "+tokenColumns+" FROM api_tokens WHERE hash = ?", hashSecret(secret)))
+	t, err := scanToken(db.r.QueryRowContext(ctx, "SELECT "+tokenColumns+tokensFrom+" WHERE t.hash = ?", hashSecret(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, fmt.Errorf("token: %w", ErrNotFound)
 	}
@@ -99,6 +154,9 @@ func (db *DB) TokenBySecret(ctx context.Context, secret string) (Token, error) {
 	}
 	if !t.Revoked.IsZero() {
 		return Token{}, fmt.Errorf("token %s: revoked: %w", t.Name, ErrNotFound)
+	}
+	if t.Effective() == "" {
+		return Token{}, fmt.Errorf("token %s: its owner is gone: %w", t.Name, ErrNotFound)
 	}
 	now := db.now()
 	if w, err := db.writer(); err == nil && now.Sub(t.LastUsed) >= touchEvery {
@@ -114,7 +172,7 @@ func (db *DB) TokenBySecret(ctx context.Context, secret string) (Token, error) {
 
 // Tokens returns every API token, revoked ones included, oldest first.
 func (db *DB) Tokens(ctx context.Context) ([]Token, error) {
-	rows, err := db.r.QueryContext(ctx, "SELECT "+tokenColumns+" FROM api_tokens ORDER BY id")
+	rows, err := db.r.QueryContext(ctx, "SELECT "+tokenColumns+tokensFrom+" ORDER BY t.id")
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}

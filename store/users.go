@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -106,7 +108,8 @@ func (db *DB) CreateUser(ctx context.Context, name string, role Role, password s
 	return u, nil
 }
 
-// SetPassword changes the user's password and ends all their sessions.
+// SetPassword changes the user's password, ends all their sessions and
+// lifts the panel's sign-in lockouts of the account (see UnlockLogins).
 func (db *DB) SetPassword(ctx context.Context, name, password string) error {
 	if !validUserName(name) {
 		return fmt.Errorf("set password: %w", errUserName(name))
@@ -138,6 +141,9 @@ func (db *DB) SetPassword(ctx context.Context, name, password string) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = ?", id); err != nil {
 		return fmt.Errorf("set password of %s: %w", name, classify(err))
 	}
+	if err := unlockLogins(ctx, tx, strings.ToLower(name), db.now()); err != nil {
+		return fmt.Errorf("set password of %s: %w", name, classify(err))
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("set password of %s: commit: %w", name, classify(err))
 	}
@@ -163,20 +169,40 @@ func (db *DB) SetRole(ctx context.Context, name string, role Role) error {
 	return nil
 }
 
-// DeleteUser deletes the user and, with them, their sessions. Deleting the
-// last admin is ErrLastAdmin.
-func (db *DB) DeleteUser(ctx context.Context, name string) error {
+// DeleteUser deletes the user and, with them, their sessions, and revokes
+// their API tokens, which it returns (for the audit log). Deleting the last
+// admin is ErrLastAdmin.
+func (db *DB) DeleteUser(ctx context.Context, name string) ([]Token, error) {
 	if !validUserName(name) {
-		return fmt.Errorf("delete user: %w", errUserName(name))
+		return nil, fmt.Errorf("delete user: %w", errUserName(name))
 	}
+	var revoked []Token
 	err := db.changeUser(ctx, name, true, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM users WHERE name = ?", name)
+		rows, err := tx.QueryContext(ctx, `UPDATE api_tokens SET revoked = ?
+			WHERE revoked = 0 AND owner_id = (SELECT id FROM users WHERE name = ?)
+			RETURNING id, name, role, created, created_by, last_used, revoked, 0, '', ''`, max(millis(db.now()), 1), name)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			t, err := scanToken(rows)
+			if err != nil {
+				return err
+			}
+			revoked = append(revoked, t)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM users WHERE name = ?", name)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("delete user %s: %w", name, err)
+		return nil, fmt.Errorf("delete user %s: %w", name, err)
 	}
-	return nil
+	slices.SortFunc(revoked, func(a, b Token) int { return cmp.Compare(a.ID, b.ID) })
+	return revoked, nil
 }
 
 // changeUser runs change in a transaction once the user exists (else

@@ -149,16 +149,16 @@ func TestLastAdmin(t *testing.T) {
 		want error
 	}{
 		{"DemoteLastAdmin", func() error { return db.SetRole(ctx, "alice", store.RoleViewer) }, store.ErrLastAdmin},
-		{"DeleteLastAdmin", func() error { return db.DeleteUser(ctx, "Alice") }, store.ErrLastAdmin},
+		{"DeleteLastAdmin", func() error { _, err := db.DeleteUser(ctx, "Alice"); return err }, store.ErrLastAdmin},
 		{"KeepAdmin", func() error { return db.SetRole(ctx, "alice", store.RoleAdmin) }, nil},
 		{"UnknownRole", func() error { return db.SetRole(ctx, "bob", "owner") }, store.ErrInvalid},
 		{"UnknownUser", func() error { return db.SetRole(ctx, "carol", store.RoleAdmin) }, store.ErrNotFound},
-		{"DeleteUnknown", func() error { return db.DeleteUser(ctx, "carol") }, store.ErrNotFound},
-		{"DeleteBadName", func() error { return db.DeleteUser(ctx, "a b") }, store.ErrInvalid},
+		{"DeleteUnknown", func() error { _, err := db.DeleteUser(ctx, "carol"); return err }, store.ErrNotFound},
+		{"DeleteBadName", func() error { _, err := db.DeleteUser(ctx, "a b"); return err }, store.ErrInvalid},
 		{"PromoteBob", func() error { return db.SetRole(ctx, "bob", store.RoleAdmin) }, nil},
 		{"DemoteAlice", func() error { return db.SetRole(ctx, "alice", store.RoleViewer) }, nil},
-		{"DeleteBobNowLast", func() error { return db.DeleteUser(ctx, "bob") }, store.ErrLastAdmin},
-		{"DeleteViewerAlice", func() error { return db.DeleteUser(ctx, "alice") }, nil},
+		{"DeleteBobNowLast", func() error { _, err := db.DeleteUser(ctx, "bob"); return err }, store.ErrLastAdmin},
+		{"DeleteViewerAlice", func() error { _, err := db.DeleteUser(ctx, "alice"); return err }, nil},
 	}
 	for _, s := range steps {
 		if err := s.do(); !errors.Is(err, s.want) || (s.want == nil && err != nil) {
@@ -178,7 +178,7 @@ func TestLastAdminConcurrent(t *testing.T) {
 	mustCreateUser(t, db, "alice", store.RoleAdmin)
 	mustCreateUser(t, db, "bob", store.RoleAdmin)
 	errs := make(chan error, 2)
-	go func() { errs <- db.DeleteUser(ctx, "alice") }()
+	go func() { _, err := db.DeleteUser(ctx, "alice"); errs <- err }()
 	go func() { errs <- db.SetRole(ctx, "bob", store.RoleViewer) }()
 	var lastAdmin int
 	for range 2 {
@@ -202,7 +202,7 @@ func TestDeleteUserEndsSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DeleteUser(ctx, "bob"); err != nil {
+	if _, err := db.DeleteUser(ctx, "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := db.SessionByToken(ctx, tok); !errors.Is(err, store.ErrNotFound) {
@@ -281,11 +281,12 @@ func TestUsersReadOnly(t *testing.T) {
 	db := storetest.Open(t)
 	ctx := context.Background()
 	alice := mustCreateUser(t, db, "alice", store.RoleAdmin)
-	tok, _, err := db.CreateSession(ctx, alice.ID, time.Hour, "", "")
+	tok, sess, err := db.CreateSession(ctx, alice.ID, time.Hour, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ro, err := store.Open(ctx, db.Path(), store.Options{ReadOnly: true, Now: func() time.Time { return time.Now().Add(time.Hour - time.Second) }})
+	// A second before the session expires, however long the checks take.
+	ro, err := store.Open(ctx, db.Path(), store.Options{ReadOnly: true, Now: func() time.Time { return sess.Expires.Add(-time.Second) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +306,7 @@ func TestUsersReadOnly(t *testing.T) {
 	if err := ro.SetRole(ctx, "alice", store.RoleViewer); !errors.Is(err, store.ErrReadOnly) {
 		t.Fatalf("set role read-only: %v", err)
 	}
-	if _, _, err := ro.CreateToken(ctx, "x", store.RoleAdmin, ""); !errors.Is(err, store.ErrReadOnly) {
+	if _, _, err := ro.CreateToken(ctx, "x", store.RoleAdmin, alice.ID, ""); !errors.Is(err, store.ErrReadOnly) {
 		t.Fatalf("create token read-only: %v", err)
 	}
 	if err := ro.PutEmployee(ctx, emp("1", "Ann")); !errors.Is(err, store.ErrReadOnly) {

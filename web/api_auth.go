@@ -1,12 +1,13 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -60,7 +61,7 @@ type PasswordChange struct {
 
 func (p *Panel) sessionInfo(pr *principal) SessionInfo {
 	if pr.isToken {
-		return SessionInfo{Name: pr.token.Name, Role: pr.token.Role, Kind: "token"}
+		return SessionInfo{Name: pr.token.Name, Role: pr.role(), Kind: "token"}
 	}
 	return SessionInfo{Name: pr.user.Name, Role: pr.user.Role, Kind: "session", CSRFToken: p.csrfToken(pr.session), Expires: pr.session.Expires}
 }
@@ -80,11 +81,17 @@ func (p *Panel) postSetup(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	client := clientKey(c.ClientIP())
-	if !p.allow(c, client) {
+	// Judged before the code is: a weak password is no guess at the code.
+	if err := validPassword(req.Name, req.Password); err != nil {
+		p.fail(c, err)
 		return
 	}
+	ctx := c.Request.Context()
+	at := p.beginAttempt(c, "")
+	if at == nil {
+		return
+	}
+	defer at.end()
 	p.setup.mu.Lock()
 	defer p.setup.mu.Unlock()
 	admins, _, err := p.d.Store.CountUsers(ctx)
@@ -97,22 +104,16 @@ func (p *Panel) postSetup(c *gin.Context) {
 		return
 	}
 	if !p.checkSetupCode(req.Code) {
-		if d := p.clients.fail(client); d > 0 {
-			p.log.Warn("setup code guessing: client locked out", "client", c.ClientIP(), "for", d)
-		}
+		p.failedAttempt(c, at, "")
 		p.fail(c, badField("code", "wrong setup code; it is in the box's log and in %s in the data directory", SetupCodeFile))
 		return
 	}
-	if err := validPassword(req.Name, req.Password); err != nil {
-		p.fail(c, err)
-		return
-	}
+	at.succeed()
 	u, err := p.d.Store.CreateUser(ctx, req.Name, store.RoleAdmin, req.Password)
 	if err != nil {
 		p.fail(c, userError(err))
 		return
 	}
-	p.clients.succeed(client)
 	p.setup.code = ""
 	if err := RemoveSetupCode(p.d.DataDir); err != nil {
 		p.log.Warn("setup done, but the setup code file stays", "err", err)
@@ -124,23 +125,65 @@ func (p *Panel) postSetup(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
+	p.setDevice(c, u)
 	c.JSON(http.StatusCreated, p.sessionInfo(&principal{user: u, session: s}))
 }
 
-// allow answers 429 with Retry-After and returns false while any of keys
-// is locked out.
-func (p *Panel) allow(c *gin.Context, client string, accounts ...string) bool {
-	wait := p.clients.wait(client)
-	for _, a := range accounts {
-		wait = max(wait, p.accounts.wait(a))
+// beginAttempt counts a sign-in attempt of the request's client at account
+// (see accountKey; "" for none). When the attempt may not be made now it
+// answers 429 with Retry-After and returns nil. Only then is the store
+// asked whether the console lifted the lockout (punchbox admin unlock or
+// passwd), so sign-ins that are not refused cost it nothing.
+func (p *Panel) beginAttempt(c *gin.Context, account string) *attempt {
+	client := p.knownDevice(c, account)
+	device := client != ""
+	if !device {
+		client = clientKey(c.ClientIP())
 	}
-	if wait <= 0 {
-		return true
+	at, no := p.limits.begin(client, account, device)
+	if no != nil && !no.busy {
+		all, one, err := p.d.Store.LoginUnlocks(c.Request.Context(), account)
+		if err != nil {
+			p.log.Debug("read console unlocks", "err", err)
+		} else if p.limits.lift(client, account, all, one) {
+			p.log.Info("sign-in lockout lifted from the console", "client", c.ClientIP(), "user", account)
+			at, no = p.limits.begin(client, account, device)
+		}
 	}
-	secs := int(math.Ceil(wait.Seconds()))
+	if no == nil {
+		return at
+	}
+	secs, why := 1, "another sign-in from this address is being checked"
+	if !no.busy {
+		secs = int(math.Ceil(no.wait.Seconds()))
+		why = fmt.Sprintf("try again in %d s", secs)
+	}
 	c.Header("Retry-After", strconv.Itoa(secs))
-	p.fail(c, fmt.Errorf("%w: try again in %d s", ErrRateLimited, secs))
-	return false
+	p.fail(c, fmt.Errorf("%w: %s", ErrRateLimited, why))
+	return nil
+}
+
+// checkPassword checks name's password in the lane of the attempt's client.
+func (p *Panel) checkPassword(ctx context.Context, at *attempt, name, password string) (store.User, error) {
+	release, err := p.lanes.acquire(ctx, at.clean)
+	if err != nil {
+		return store.User{}, err
+	}
+	defer release()
+	return p.d.verify(ctx, name, password)
+}
+
+// failedAttempt ends a failed attempt and logs a lockout it leaves, at most
+// once a minute at Warn, with no more of the name tried than a user name
+// can have.
+func (p *Panel) failedAttempt(c *gin.Context, at *attempt, user string) {
+	if len(user) > store.MaxUserNameLen {
+		user = user[:store.MaxUserNameLen] + "…"
+	}
+	if d := at.fail(); d > 0 {
+		p.lockLog.Log(c.Request.Context(), slog.LevelWarn, "sign-in lockout", "failed sign-ins: locked out",
+			"client", c.ClientIP(), "user", user, "for", d.Round(time.Second))
+	}
 }
 
 func (p *Panel) login(c *gin.Context) {
@@ -150,19 +193,14 @@ func (p *Panel) login(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	client := clientKey(c.ClientIP())
-	account := "user:" + strings.ToLower(req.Name)
-	if !p.allow(c, client, account) {
+	at := p.beginAttempt(c, accountKey(req.Name))
+	if at == nil {
 		return
 	}
-	u, err := p.d.Store.Authenticate(ctx, req.Name, req.Password)
+	defer at.end()
+	u, err := p.checkPassword(ctx, at, req.Name, req.Password)
 	if errors.Is(err, store.ErrBadCredentials) {
-		dc, da := p.clients.fail(client), p.accounts.fail(account)
-		if dc > 0 || da > 0 {
-			// Logged at every failure while locked out; the lockout grows,
-			// so these stay few.
-			p.log.Warn("failed logins: locked out", "client", c.ClientIP(), "user", req.Name, "for", max(dc, da))
-		}
+		p.failedAttempt(c, at, req.Name)
 		p.fail(c, err)
 		return
 	}
@@ -170,13 +208,13 @@ func (p *Panel) login(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	p.clients.succeed(client)
-	p.accounts.succeed(account)
+	at.succeed()
 	s, err := p.startSession(c, u)
 	if err != nil {
 		p.fail(c, err)
 		return
 	}
+	p.setDevice(c, u)
 	p.auditAs(c, u.Name, "login", u.Name, "")
 	p.log.Info("signed in", "user", u.Name, "client", c.ClientIP())
 	c.JSON(http.StatusOK, p.sessionInfo(&principal{user: u, session: s}))
@@ -213,19 +251,21 @@ func (p *Panel) changeOwnPassword(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	account := "user:" + strings.ToLower(pr.user.Name)
-	if !p.allow(c, clientKey(c.ClientIP()), account) {
+	at := p.beginAttempt(c, accountKey(pr.user.Name))
+	if at == nil {
 		return
 	}
-	if _, err := p.d.Store.Authenticate(ctx, pr.user.Name, req.Current); err != nil {
+	defer at.end()
+	if _, err := p.checkPassword(ctx, at, pr.user.Name, req.Current); err != nil {
 		if errors.Is(err, store.ErrBadCredentials) {
-			p.accounts.fail(account)
+			p.failedAttempt(c, at, pr.user.Name)
 			p.fail(c, badField("current", "wrong password"))
 			return
 		}
 		p.fail(c, err)
 		return
 	}
+	at.succeed()
 	if err := validPassword(pr.user.Name, req.New); err != nil {
 		p.fail(c, fieldRename(err, "password", "new"))
 		return

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/store"
 	"github.com/punchbox/punchbox/store/storetest"
 )
@@ -26,7 +27,7 @@ import (
 // awaitJob polls the job until it ends and returns it.
 func awaitJob(t *testing.T, c *client, j Job) Job {
 	t.Helper()
-	eventually(t, 30*time.Second, func() string {
+	eventually.OK(t, func() string {
 		c.do("GET", "/api/v1/jobs/"+j.ID, nil).want(t, 200).decode(t, &j)
 		if j.State == JobRunning {
 			return fmt.Sprintf("job %+v still running", j)
@@ -215,7 +216,7 @@ func TestRestoreUpload(t *testing.T) {
 	if res.Backup.Punches != 12 || !strings.Contains(res.Message, "restarts") || res.Warning != "" {
 		t.Errorf("result %+v, want 12 punches, a restart and no warning", res)
 	}
-	eventually(t, 10*time.Second, func() string {
+	eventually.OK(t, func() string {
 		if rr.n.Load() != 1 {
 			return fmt.Sprintf("restart called %d times, want 1", rr.n.Load())
 		}

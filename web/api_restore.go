@@ -93,7 +93,7 @@ func (p *Panel) receiveUpload(c *gin.Context) (string, int64, error) {
 	switch {
 	case err != nil:
 		os.Remove(path)
-		if berr := bodyError(err); errors.Is(berr, ErrTooLarge) {
+		if berr := bodyError(err); errors.Is(berr, ErrTooLarge) || errors.Is(berr, ErrTooSlow) {
 			return "", 0, berr
 		}
 		if errors.Is(err, syscall.ENOSPC) {

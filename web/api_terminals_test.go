@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/punchbox/punchbox/drivers/zksim"
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/store"
 )
 
@@ -39,7 +40,7 @@ func TestTerminalLifecycle(t *testing.T) {
 	if v.ID != "gate-a" || v.Name != "Main gate" || !v.Enabled || v.Options["commkey"] != maskedOption {
 		t.Errorf("created %+v, want gate-a enabled with its comm key masked", v)
 	}
-	eventually(t, 20*time.Second, func() string {
+	eventually.OK(t, func() string {
 		var v TerminalView
 		a.do("GET", "/api/v1/terminals/gate-a", nil).want(t, 200).decode(t, &v)
 		n, _ := h.db.CountPunches(context.Background())
@@ -61,7 +62,7 @@ func TestTerminalLifecycle(t *testing.T) {
 	}
 	var j Job
 	a.do("POST", "/api/v1/terminals/gate-a/pull", nil).want(t, http.StatusAccepted).decode(t, &j)
-	eventually(t, 20*time.Second, func() string {
+	eventually.OK(t, func() string {
 		a.do("GET", "/api/v1/jobs/"+j.ID, nil).want(t, 200).decode(t, &j)
 		if j.State != JobDone {
 			return fmt.Sprintf("pull job %+v, want done", j)

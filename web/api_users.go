@@ -19,7 +19,7 @@ func (p *Panel) userRoutes() []route {
 		{method: "GET", path: "/api/v1/users", access: admin, tag: "users", summary: "List panel users", out: []UserView{}, h: p.listUsers},
 		{method: "POST", path: "/api/v1/users", access: admin, tag: "users", summary: "Add a panel user", in: NewUser{}, out: UserView{}, status: http.StatusCreated, h: p.createUser},
 		{method: "PATCH", path: "/api/v1/users/:name", access: admin, tag: "users", summary: "Change a user's role or password (a new password ends their sessions)", in: UserChange{}, out: UserView{}, h: p.changeUser},
-		{method: "DELETE", path: "/api/v1/users/:name", access: admin, tag: "users", summary: "Remove a user and end their sessions; the last admin stays", status: http.StatusNoContent, h: p.deleteUser},
+		{method: "DELETE", path: "/api/v1/users/:name", access: admin, tag: "users", summary: "Remove a user, end their sessions and revoke their API tokens; the last admin stays", status: http.StatusNoContent, h: p.deleteUser},
 	}
 }
 
@@ -52,15 +52,18 @@ type UserChange struct {
 	Password *string     `json:"password,omitempty"`
 }
 
-// TokenView is an API token without its secret.
+// TokenView is an API token without its secret. A token acts for its
+// owner with at most the owner's current role: effective_role.
 type TokenView struct {
-	ID        int64      `json:"id"`
-	Name      string     `json:"name"`
-	Role      store.Role `json:"role"`
-	Created   time.Time  `json:"created"`
-	CreatedBy string     `json:"created_by"`
-	LastUsed  time.Time  `json:"last_used,omitzero"`
-	Revoked   time.Time  `json:"revoked,omitzero"`
+	ID            int64      `json:"id"`
+	Name          string     `json:"name"`
+	Role          store.Role `json:"role"`
+	EffectiveRole store.Role `json:"effective_role,omitempty"` // absent once revoked
+	Owner         string     `json:"owner,omitempty"`          // absent once the owner is deleted
+	Created       time.Time  `json:"created"`
+	CreatedBy     string     `json:"created_by"`
+	LastUsed      time.Time  `json:"last_used,omitzero"`
+	Revoked       time.Time  `json:"revoked,omitzero"`
 }
 
 // NewToken creates an API token.
@@ -80,7 +83,11 @@ func userView(u store.User) UserView {
 }
 
 func tokenView(t store.Token) TokenView {
-	return TokenView{ID: t.ID, Name: t.Name, Role: t.Role, Created: t.Created, CreatedBy: t.CreatedBy, LastUsed: t.LastUsed, Revoked: t.Revoked}
+	v := TokenView{ID: t.ID, Name: t.Name, Role: t.Role, Owner: t.Owner, Created: t.Created, CreatedBy: t.CreatedBy, LastUsed: t.LastUsed, Revoked: t.Revoked}
+	if t.Revoked.IsZero() {
+		v.EffectiveRole = t.Effective()
+	}
+	return v
 }
 
 func (p *Panel) listUsers(c *gin.Context) {
@@ -147,7 +154,11 @@ func (p *Panel) changeUser(c *gin.Context) {
 			p.fail(c, userError(err))
 			return
 		}
-		p.audit(c, "user.role", u.Name, fmt.Sprintf("role %s → %s", u.Role, *req.Role))
+		detail := fmt.Sprintf("role %s → %s", u.Role, *req.Role)
+		if *req.Role == store.RoleViewer {
+			detail += "; their API tokens act as viewer at most"
+		}
+		p.audit(c, "user.role", u.Name, detail)
 	}
 	if req.Password != nil {
 		if err := p.d.Store.SetPassword(ctx, u.Name, *req.Password); err != nil {
@@ -165,11 +176,15 @@ func (p *Panel) changeUser(c *gin.Context) {
 
 func (p *Panel) deleteUser(c *gin.Context) {
 	name := c.Param("name")
-	if err := p.d.Store.DeleteUser(c.Request.Context(), name); err != nil {
+	revoked, err := p.d.Store.DeleteUser(c.Request.Context(), name)
+	if err != nil {
 		p.fail(c, userError(err))
 		return
 	}
-	p.audit(c, "user.delete", name, "")
+	p.audit(c, "user.delete", name, fmt.Sprintf("sessions ended, %d API tokens revoked", len(revoked)))
+	for _, t := range revoked {
+		p.audit(c, "token.revoke", strconv.FormatInt(t.ID, 10), "token "+t.Name+": its owner "+name+" was deleted")
+	}
 	c.Status(http.StatusNoContent)
 }
 
@@ -200,10 +215,18 @@ func (p *Panel) createToken(c *gin.Context) {
 		p.fail(c, badField("name", "want 1 to %d characters", store.MaxTokenNameLen))
 		return
 	}
-	secret, t, err := p.d.Store.CreateToken(c.Request.Context(), req.Name, req.Role, who(c).name())
+	// A token made with a token belongs to that token's owner.
+	pr := who(c)
+	owner := pr.user.ID
+	if pr.isToken {
+		owner = pr.token.OwnerID
+	}
+	secret, t, err := p.d.Store.CreateToken(c.Request.Context(), req.Name, req.Role, owner, pr.name())
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			err = badField("name", "a token with this name exists")
+		} else if errors.Is(err, store.ErrInvalid) && strings.Contains(err.Error(), "role") {
+			err = &FieldError{Field: "role", Err: err}
 		} else if errors.Is(err, store.ErrInvalid) {
 			err = &FieldError{Field: "name", Err: err}
 		}
@@ -224,7 +247,7 @@ func (p *Panel) revokeToken(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	p.audit(c, "token.revoke", strconv.FormatInt(id, 10), "")
+	p.audit(c, "token.revoke", strconv.FormatInt(id, 10), "revoked by hand")
 	c.Status(http.StatusNoContent)
 }
 

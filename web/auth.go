@@ -31,9 +31,11 @@ func (pr *principal) name() string {
 	return pr.user.Name
 }
 
+// role is what the principal may do now: for a token, at most its
+// owner's current role.
 func (pr *principal) role() store.Role {
 	if pr.isToken {
-		return pr.token.Role
+		return pr.token.Effective()
 	}
 	return pr.user.Role
 }

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/punchbox/punchbox/store"
 )
@@ -153,82 +152,6 @@ func TestLoginWrongPassword(t *testing.T) {
 		if r.header.Get("Set-Cookie") != "" {
 			t.Errorf("login %q set a cookie", req.Name)
 		}
-	}
-}
-
-// Brute force against one account: after the free attempts every failure
-// locks it for longer, answered with 429 and Retry-After, and even the
-// right password waits out the lockout.
-func TestLoginBruteForce(t *testing.T) {
-	h := newHarness(t)
-	h.admin()
-	c := h.anon()
-	var locked *response
-	for i := 0; i < 20; i++ {
-		r := c.do("POST", "/api/v1/login", LoginRequest{Name: "admin", Password: "guess number " + strconv.Itoa(i)})
-		if r.code == http.StatusTooManyRequests {
-			locked = r
-			break
-		}
-		if r.code != http.StatusUnauthorized {
-			t.Fatalf("guess %d: %d %s", i, r.code, r.body)
-		}
-	}
-	if locked == nil {
-		t.Fatal("20 wrong passwords and no 429")
-	}
-	if e := locked.apiErr(t); e.Code != "rate_limited" {
-		t.Errorf("429 code %q", e.Code)
-	}
-	secs, err := strconv.Atoi(locked.header.Get("Retry-After"))
-	if err != nil || secs < 1 {
-		t.Errorf("Retry-After %q", locked.header.Get("Retry-After"))
-	}
-	if r := c.do("POST", "/api/v1/login", LoginRequest{Name: "admin", Password: testPassword}); r.code != http.StatusTooManyRequests {
-		t.Errorf("right password during lockout = %d, want 429", r.code)
-	}
-	// The lockout grows with every further failure.
-	first := h.p.accounts.wait("user:admin")
-	h.p.accounts.fail("user:admin")
-	if next := h.p.accounts.wait("user:admin"); next <= first {
-		t.Errorf("lockout did not grow: %v then %v", first, next)
-	}
-	if !strings.Contains(h.log.String(), "locked out") {
-		t.Error("lockout not logged")
-	}
-}
-
-func TestLimiter(t *testing.T) {
-	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
-	l := newLimiter(3, time.Second, 8*time.Second, func() time.Time { return now })
-	var got []time.Duration
-	for range 8 {
-		got = append(got, l.fail("k"))
-	}
-	want := []time.Duration{0, 0, 0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 8 * time.Second}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("lockouts %v, want %v", got, want)
-		}
-	}
-	if w := l.wait("k"); w != 8*time.Second {
-		t.Errorf("wait = %v", w)
-	}
-	if w := l.wait("other"); w != 0 {
-		t.Errorf("other key waits %v", w)
-	}
-	now = now.Add(8 * time.Second)
-	if w := l.wait("k"); w != 0 {
-		t.Errorf("wait after lockout = %v", w)
-	}
-	l.succeed("k")
-	if d := l.fail("k"); d != 0 {
-		t.Errorf("failure after success locked for %v", d)
-	}
-	now = now.Add(forgetAfter + time.Hour)
-	l.prune()
-	if len(l.strikes) != 0 {
-		t.Errorf("prune kept %d keys", len(l.strikes))
 	}
 }
 

@@ -34,7 +34,11 @@ func BenchmarkPanel1M(b *testing.B) {
 	b.Cleanup(func() { db.Close() })
 	now := func() time.Time { return time.Date(2026, 11, 26, 15, 0, 0, 0, time.UTC) } // the last day of the data
 	h := newHarness(b, func(d *Deps) { d.Store, d.Now = db, now })
-	secret, _, err := db.CreateToken(context.Background(), "bench", store.RoleViewer, "bench")
+	owner, err := db.CreateUser(context.Background(), "bench", store.RoleViewer, "bench password")
+	if err != nil {
+		b.Fatal(err)
+	}
+	secret, _, err := db.CreateToken(context.Background(), "bench", store.RoleViewer, owner.ID, "")
 	if err != nil {
 		b.Fatal(err)
 	}

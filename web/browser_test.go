@@ -9,13 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/punchbox/punchbox/drivers/zksim"
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/store"
 )
 
@@ -117,7 +117,7 @@ func TestBrowser(t *testing.T) {
 	}
 	do("export", chromedp.Click(css("#export-csv")))
 	var rows [][]string
-	eventually(t, 30*time.Second, func() string {
+	eventually.OK(t, func() string {
 		files, _ := filepath.Glob(filepath.Join(downloads, "*.csv"))
 		if len(files) != 1 {
 			return fmt.Sprintf("downloads: %v, want one CSV file", files)

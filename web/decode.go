@@ -37,7 +37,7 @@ func jsonError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrTooSlow):
 		return err
 	case errors.Is(err, io.EOF):
 		return badField("", "empty body: send a JSON object")

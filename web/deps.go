@@ -86,6 +86,10 @@ type Deps struct {
 
 	Logger *slog.Logger
 	Now    func() time.Time
+
+	// verify checks a user's password; nil: Store.Authenticate. Tests
+	// replace it to hold a password check while they look at what waits.
+	verify func(ctx context.Context, name, password string) (store.User, error)
 }
 
 // PendingRestoreFile is the name, in the data directory, of a backup
@@ -102,6 +106,9 @@ func (d *Deps) defaults() {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.verify == nil {
+		d.verify = d.Store.Authenticate
 	}
 	if d.Zone == nil {
 		d.Zone = time.UTC

@@ -81,6 +81,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusConflict, "last_admin"
 	case errors.Is(err, ErrTooLarge):
 		return http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, ErrTooSlow):
+		return http.StatusRequestTimeout, "too_slow"
 	case errors.Is(err, ErrMediaType):
 		return http.StatusUnsupportedMediaType, "unsupported_media_type"
 	case errors.Is(err, ErrRateLimited):

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -110,6 +112,19 @@ func (h *harness) anon() *client {
 	return &client{h: h, hc: hc, header: http.Header{}}
 }
 
+// from returns a client that is not signed in and connects from the
+// loopback address ip (127.0.0.2, …), as another machine on the LAN would.
+func (h *harness) from(ip string) *client {
+	h.t.Helper()
+	c := h.anon()
+	tr := h.srv.Client().Transport.(*http.Transport).Clone()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	tr.DialContext = d.DialContext
+	c.hc.Transport = tr
+	h.t.Cleanup(tr.CloseIdleConnections)
+	return c
+}
+
 // user creates a user with role and returns a client signed in as them.
 func (h *harness) user(name string, role store.Role) *client {
 	h.t.Helper()
@@ -127,16 +142,33 @@ func (h *harness) admin() *client { return h.user("admin", store.RoleAdmin) }
 // viewer returns a client signed in as a new viewer "viewer".
 func (h *harness) viewer() *client { return h.user("viewer", store.RoleViewer) }
 
-// tokenClient creates an API token with role and returns a client using it.
+// tokenClient creates an API token with role, owned by a user of that
+// role, and returns a client using it.
 func (h *harness) tokenClient(name string, role store.Role) *client {
 	h.t.Helper()
-	secret, _, err := h.db.CreateToken(context.Background(), name, role, "test")
+	secret, _, err := h.db.CreateToken(context.Background(), name, role, h.scriptUser(role).ID, "")
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	c := h.anon()
 	c.bearer = secret
 	return c
+}
+
+// scriptUser returns the user, made on first use, who owns the test's
+// tokens of role: "scripts-viewer" or "scripts-admin".
+func (h *harness) scriptUser(role store.Role) store.User {
+	h.t.Helper()
+	ctx := context.Background()
+	name := "scripts-" + string(role)
+	if u, err := h.db.UserByName(ctx, name); err == nil {
+		return u
+	}
+	u, err := h.db.CreateUser(ctx, name, role, testPassword)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return u
 }
 
 // login signs in and keeps the CSRF token.
@@ -184,6 +216,16 @@ func (r *response) apiErr(t testing.TB) ErrorBody {
 // encoded as JSON.
 func (c *client) do(method, path string, body any) *response {
 	c.h.t.Helper()
+	r, err := c.send(method, path, body)
+	if err != nil {
+		c.h.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+// send is do for goroutines other than the test's: it returns what went
+// wrong instead of ending the test.
+func (c *client) send(method, path string, body any) (*response, error) {
 	var rd io.Reader
 	ct := "application/json"
 	switch b := body.(type) {
@@ -195,13 +237,13 @@ func (c *client) do(method, path string, body any) *response {
 	default:
 		buf, err := json.Marshal(b)
 		if err != nil {
-			c.h.t.Fatal(err)
+			return nil, err
 		}
 		rd = bytes.NewReader(buf)
 	}
 	req, err := http.NewRequest(method, c.h.srv.URL+path, rd)
 	if err != nil {
-		c.h.t.Fatal(err)
+		return nil, err
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", ct)
@@ -217,14 +259,14 @@ func (c *client) do(method, path string, body any) *response {
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.h.t.Fatalf("%s %s: %v", method, path, err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		c.h.t.Fatalf("%s %s: read: %v", method, path, err)
+		return nil, fmt.Errorf("read: %w", err)
 	}
-	return &response{code: resp.StatusCode, header: resp.Header, body: b}
+	return &response{code: resp.StatusCode, header: resp.Header, body: b}, nil
 }
 
 // want checks the status of a response and returns it.
@@ -252,23 +294,6 @@ func (h *harness) sim(cfg zksim.Config, users, records int) *zksim.Sim {
 	go func() { done <- sim.Run(ctx) }()
 	h.t.Cleanup(func() { cancel(); <-done })
 	return sim
-}
-
-// eventually retries check until it returns "" or the deadline passes,
-// then fails with the last complaint.
-func eventually(t testing.TB, within time.Duration, check func() string) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		msg := check()
-		if msg == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(msg)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // logBuffer collects the panel's log for assertions.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/punchbox/punchbox/internal/ratelog"
 )
 
 func init() {
@@ -27,10 +29,12 @@ type Panel struct {
 
 	sessionKey []byte // signs session cookies
 	csrfKey    []byte // derives CSRF tokens from sessions
+	deviceKey  []byte // signs known-device cookies
 
-	clients  *limiter // login and setup failures per client address
-	accounts *limiter // login failures per account
-	setup    setupState
+	limits  *limits    // sign-in attempts per client address and per account
+	lanes   *hashLanes // password checks at once, clean and failing clients apart
+	lockLog *ratelog.Limiter
+	setup   setupState
 
 	cop     *http.CrossOriginProtection
 	hosts   *hostList
@@ -43,6 +47,13 @@ type Panel struct {
 	engine *gin.Engine
 	routes []route
 }
+
+// Sign-in attempts allowed without a wait, per client address and per
+// account.
+const (
+	clientFree  = 10
+	accountFree = 5
+)
 
 // Session lifetime: fixed from login; it does not slide with use.
 const sessionTTL = 12 * time.Hour
@@ -59,8 +70,10 @@ func NewPanel(d Deps) *Panel {
 		log:        d.Logger,
 		sessionKey: mac(d.Secret, "punchbox session v1"),
 		csrfKey:    mac(d.Secret, "punchbox csrf v1"),
-		clients:    newLimiter(10, time.Second, 15*time.Minute, d.Now),
-		accounts:   newLimiter(5, time.Second, 15*time.Minute, d.Now),
+		deviceKey:  mac(d.Secret, "punchbox device v1"),
+		limits:     newLimits(d.Now),
+		lanes:      newHashLanes(),
+		lockLog:    ratelog.New(d.Logger, 0, d.Now),
 		hosts:      newHostList(d.Hosts),
 		metrics:    newMetrics(),
 	}
@@ -123,8 +136,7 @@ func (p *Panel) housekeep(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		p.clients.prune()
-		p.accounts.prune()
+		p.limits.prune()
 		if n, err := p.d.Store.PruneSessions(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			p.log.Debug("prune sessions", "err", err)
 		} else if n > 0 {

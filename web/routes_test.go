@@ -113,7 +113,7 @@ func TestMetricsAccess(t *testing.T) {
 	if rec := get("192.0.2.10:1", ""); rec.Code != http.StatusUnauthorized {
 		t.Errorf("LAN without token: %d", rec.Code)
 	}
-	secret, _, err := h.db.CreateToken(context.Background(), "prometheus", store.RoleViewer, "test")
+	secret, _, err := h.db.CreateToken(context.Background(), "prometheus", store.RoleViewer, h.scriptUser(store.RoleViewer).ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}

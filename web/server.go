@@ -28,6 +28,13 @@ type Options struct {
 	// normally a redirect to HTTPS (see Panel.PlainHandler). nil: a
 	// redirect to the same host and path over HTTPS.
 	Plain http.Handler
+
+	// Bounds on stalled clients; zero keeps DefaultHeaderTimeout,
+	// DefaultBodyGrace, DefaultBodyRate and DefaultWriteIdle.
+	HeaderTimeout time.Duration // headers and TLS handshake, in all
+	BodyGrace     time.Duration // a request body may take this long before
+	BodyRate      int64         // it must keep up this many bytes a second
+	WriteIdle     time.Duration // one write of a response may block this long
 }
 
 // Server is the panel's listener. New does no I/O; Listen binds.
@@ -108,9 +115,18 @@ func (s *Server) Run(ctx context.Context) error {
 	// Browsers that have not accepted the self-signed certificate abort
 	// handshakes all day; keep that out of the journal.
 	errLog := slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
+	// Every client is bounded: headers by ReadHeaderTimeout, bodies and
+	// response writes by the stall guard (there is no ReadTimeout or
+	// WriteTimeout: a big restore or export may take as long as it keeps
+	// moving).
+	headers := s.opts.HeaderTimeout
+	if headers <= 0 {
+		headers = DefaultHeaderTimeout
+	}
+	bounds := s.opts.stallBounds()
 	main := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           stallGuard{s.handler, bounds},
+		ReadHeaderTimeout: headers,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          errLog,
@@ -126,7 +142,7 @@ func (s *Server) Run(ctx context.Context) error {
 		if plain == nil {
 			plain = http.HandlerFunc(redirectToHTTPS)
 		}
-		redirect := &http.Server{Handler: plain, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 10 * time.Second,
+		redirect := &http.Server{Handler: stallGuard{plain, bounds}, ReadHeaderTimeout: headers, IdleTimeout: 10 * time.Second,
 			MaxHeaderBytes: 16 << 10, ErrorLog: errLog, BaseContext: base}
 		servers = append(servers, redirect)
 		sp = newSplitter(s.ln, s.tls)

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/punchbox/punchbox/internal/eventually"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -180,7 +182,22 @@ func TestServerShutdownWaitsForRequests(t *testing.T) {
 	}()
 	<-entered
 	cancel()
-	time.Sleep(50 * time.Millisecond) // shutdown has begun and is waiting
+	// Shutdown closes the listener first, then waits for the request in
+	// flight: once a new connection is refused, it is waiting.
+	addr := strings.TrimPrefix(s.URL(), "http://")
+	eventually.True(t, "shutdown closes the listener", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return true
+		}
+		c.Close()
+		return false
+	})
+	select {
+	case body := <-got:
+		t.Fatalf("the request in flight was answered %q before it was released", body)
+	default:
+	}
 	close(release)
 	if body := <-got; body != "done" {
 		t.Errorf("request in flight at shutdown got %q, want it completed", body)

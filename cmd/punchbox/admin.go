@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,14 +22,18 @@ import (
 )
 
 // runAdmin manages the panel's users from the console, which is the way in
-// when nobody can sign in: punchbox admin add|passwd|list|remove. It is
-// safe while the service runs; SQLite serialises the writes.
+// when nobody can sign in: punchbox admin add|passwd|list|remove|unlock. It
+// is safe while the service runs; SQLite serialises the writes.
 func runAdmin(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError{errors.New(`want "admin add NAME", "admin passwd NAME", "admin list" or "admin remove NAME"`)}
+		return usageError{errors.New(`want "admin add NAME", "admin passwd NAME", "admin list", "admin remove NAME" or "admin unlock [NAME]"`)}
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlags(e, "admin")
+	fs.Usage = func() {
+		commandHelp(e.stderr, "admin", fs)
+		fmt.Fprint(e.stderr, adminCommands)
+	}
 	path := fs.String("config", defaultConfigPath(e), "configuration file ($PUNCHBOX_CONFIG)")
 	var role *string
 	var generate, asJSON *bool
@@ -40,24 +45,27 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 		generate = fs.Bool("generate", false, "make up a strong password and print it, instead of asking")
 	case "list":
 		asJSON = fs.Bool("json", false, "one JSON object per user")
-	case "remove":
+	case "remove", "unlock":
 	case "-h", "-help", "--help":
 		return parseFlags(fs, []string{"-h"}, 0)
 	default:
-		return usageError{fmt.Errorf("unknown admin command %q: want add, passwd, list or remove", sub)}
+		return usageError{fmt.Errorf("unknown admin command %q: want add, passwd, list, remove or unlock", sub)}
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	wantArgs := 1
-	if sub == "list" {
-		wantArgs = 0
+	minArgs, maxArgs := 1, 1
+	switch sub {
+	case "list":
+		minArgs, maxArgs = 0, 0
+	case "unlock":
+		minArgs = 0
 	}
-	if len(pos) != wantArgs {
-		if wantArgs == 0 {
-			return usageError{fmt.Errorf("unexpected argument %q", pos[0])}
-		}
+	switch {
+	case len(pos) > maxArgs:
+		return usageError{fmt.Errorf("unexpected argument %q", pos[maxArgs])}
+	case len(pos) < minArgs:
 		return usageError{fmt.Errorf("name the user: punchbox admin %s NAME", sub)}
 	}
 	cfg, err := config.Load(*path)
@@ -81,10 +89,30 @@ func runAdmin(ctx context.Context, e *env, args []string) error {
 		return a.passwd(ctx, pos[0], *generate)
 	case "list":
 		return a.list(ctx, *asJSON)
+	case "unlock":
+		name := ""
+		if len(pos) == 1 {
+			name = pos[0]
+		}
+		return a.unlock(ctx, name)
 	default:
 		return a.remove(ctx, pos[0])
 	}
 }
+
+// adminCommands ends "punchbox help admin".
+const adminCommands = `
+Commands:
+  add NAME       add a user; asks for the password twice (or reads it from
+                 stdin, or makes one up with --generate)
+  passwd NAME    set a user's password; ends their sessions and lifts their
+                 sign-in lockouts
+  list           the users, their roles and last change
+  remove NAME    remove a user: ends their sessions, revokes their API tokens
+  unlock [NAME]  lift the panel's sign-in lockouts of NAME's account and of
+                 the addresses that tried it, or, without NAME, every lockout;
+                 the running daemon applies it at the next sign-in
+`
 
 type adminCmd struct {
 	e       *env
@@ -138,8 +166,32 @@ func (a adminCmd) passwd(ctx context.Context, name string, generate bool) error 
 	if err := a.db.SetPassword(ctx, u.Name, pw); err != nil {
 		return err
 	}
-	a.audit(ctx, "user.password", u.Name, "password set on the console; sessions ended")
-	fmt.Fprintf(a.e.stdout, "set the password of %s and signed them out everywhere\n", u.Name)
+	a.audit(ctx, "user.password", u.Name, "password set on the console; sessions ended, sign-in lockouts lifted")
+	fmt.Fprintf(a.e.stdout, "set the password of %s, signed them out everywhere and lifted their sign-in lockouts\n", u.Name)
+	return nil
+}
+
+// unlock lifts the panel's sign-in lockouts of the user called name, or all
+// of them when name is "". The daemon keeps lockouts in memory and reads
+// the store's unlocks when it is about to refuse a sign-in.
+func (a adminCmd) unlock(ctx context.Context, name string) error {
+	if name != "" {
+		u, err := a.db.UserByName(ctx, name)
+		if err != nil {
+			return fmt.Errorf("no user %s: punchbox admin list shows who there is", name)
+		}
+		name = u.Name
+	}
+	if err := a.db.UnlockLogins(ctx, name); err != nil {
+		return err
+	}
+	if name == "" {
+		a.audit(ctx, "user.unlock", "*", "every sign-in lockout lifted on the console")
+		fmt.Fprintln(a.e.stdout, "lifted every sign-in lockout of the panel")
+		return nil
+	}
+	a.audit(ctx, "user.unlock", name, "sign-in lockouts lifted on the console")
+	fmt.Fprintf(a.e.stdout, "lifted the sign-in lockouts of %s and of the addresses that tried %s\n", name, name)
 	return nil
 }
 
@@ -178,14 +230,18 @@ func (a adminCmd) list(ctx context.Context, asJSON bool) error {
 }
 
 func (a adminCmd) remove(ctx context.Context, name string) error {
-	if err := a.db.DeleteUser(ctx, name); err != nil {
+	revoked, err := a.db.DeleteUser(ctx, name)
+	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("no user %s: punchbox admin list shows who there is", name)
 		}
 		return err
 	}
-	a.audit(ctx, "user.delete", name, "")
-	fmt.Fprintf(a.e.stdout, "removed %s and ended their sessions\n", name)
+	a.audit(ctx, "user.delete", name, fmt.Sprintf("sessions ended, %d API tokens revoked", len(revoked)))
+	for _, t := range revoked {
+		a.audit(ctx, "token.revoke", strconv.FormatInt(t.ID, 10), "token "+t.Name+": its owner "+name+" was deleted")
+	}
+	fmt.Fprintf(a.e.stdout, "removed %s, ended their sessions and revoked their %d API tokens\n", name, len(revoked))
 	return nil
 }
 

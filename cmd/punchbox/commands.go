@@ -27,7 +27,7 @@ func init() {
 		{"check", "[--config FILE] [--json]", "report what is not ready for production (exit 1 if anything is)", runCheck},
 		{"backup", "--out FILE [--config FILE]", "write a verifiable backup of the store (safe while the service runs)", runBackup},
 		{"restore", "FILE [--config FILE] [--yes]", "verify a backup and restore it (the service must be stopped)", runRestore},
-		{"admin", "add|passwd|list|remove [NAME] [--role admin|viewer] [--generate] [--config FILE]", "manage the panel's users from the console (safe while the service runs)", runAdmin},
+		{"admin", "add|passwd|list|remove|unlock [NAME] [--role admin|viewer] [--generate] [--config FILE]", "manage the panel's users from the console (safe while the service runs)", runAdmin},
 		{"punches", "list [--config FILE] [--since T] [--until T] [--terminal ID] [--pin PIN] [--json]", "list stored punches (safe while the daemon runs)", runPunches},
 		{"zk", "info|users|logs|time ADDRESS [--commkey N] [--udp] [--json]", "use a ZK terminal by hand, without the daemon", runZK},
 		{"version", "[--json]", "print the version", runVersion},
