@@ -93,6 +93,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusServiceUnavailable, "terminal_offline"
 	case errors.Is(err, drivers.ErrNotSupported):
 		return http.StatusNotImplemented, "unsupported"
+	case errors.Is(err, store.ErrDamaged):
+		return http.StatusServiceUnavailable, "store_damaged"
 	case errors.Is(err, ErrUnavailable), errors.Is(err, store.ErrDiskFull), errors.Is(err, store.ErrDatabaseBusy), errors.Is(err, store.ErrReadOnly):
 		return http.StatusServiceUnavailable, "unavailable"
 	case errors.Is(err, context.DeadlineExceeded):

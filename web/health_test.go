@@ -79,6 +79,12 @@ func TestHealthzDamagedStore(t *testing.T) {
 	if s.Healthy || !strings.Contains(s.Problem, "damaged") {
 		t.Errorf("system healthy %v %q, want the damage", s.Healthy, s.Problem)
 	}
+	// A change refused because the store takes no writes says so, not
+	// "internal error".
+	e := a.do("POST", "/api/v1/employees", map[string]any{"pin": "42", "name": "Ann"}).want(t, 503).apiErr(t)
+	if e.Code != "store_damaged" || !strings.Contains(e.Message, "damaged") {
+		t.Errorf("a write to a damaged store answered %+v", e)
+	}
 }
 
 // TestHealthzFullDisk fills the store's disk: /healthz says the store

@@ -82,7 +82,7 @@ func checkpoint(t *testing.T, db *store.DB) (busy bool) {
 }
 
 // seedFatPunches stores n punches whose export rows are as long as the
-// store allows (about 500 bytes), so that an export outgrows the kernel's
+// store allows (about 450 bytes), so that an export outgrows the kernel's
 // buffers (at most 4 MiB a connection on Linux) in few rows.
 func seedFatPunches(t *testing.T, h *harness, n int) {
 	t.Helper()
@@ -90,7 +90,7 @@ func seedFatPunches(t *testing.T, h *harness, n int) {
 	term, serial := strings.Repeat("t", 63), strings.Repeat("S", punchbox.MaxIdentLen)
 	pins := make([]string, 20)
 	for i := range pins {
-		pins[i] = fmt.Sprintf("%064d", i)
+		pins[i] = fmt.Sprintf("%024d", i) // the longest PIN a terminal keeps
 		if err := h.db.PutEmployee(ctx, punchbox.Employee{PIN: pins[i], Name: strings.Repeat("N", store.MaxEmployeeNameLen)}); err != nil {
 			t.Fatal(err)
 		}
