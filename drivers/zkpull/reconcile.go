@@ -67,6 +67,12 @@ func (s *session) reconcile(ctx context.Context, full bool, count int) (res driv
 		}
 	}
 	if !tail {
+		// The count read now, with the terminal disabled, is the log's:
+		// no punch can fall between it and the read.
+		count = 0
+		if sz, err := s.c.Sizes(ctx); err == nil {
+			count = sz.Records
+		}
 		recs, size, err = s.c.ReadAttendance(ctx, count)
 		if err != nil {
 			return res, err

@@ -145,11 +145,11 @@ func (c *Client) ReadAttendance(ctx context.Context, countHint int) ([]zk.Attend
 	if err != nil {
 		return nil, 0, fmt.Errorf("read attendance: %w", err)
 	}
-	recs, size, err := zk.ParseAttendanceSet(set, countHint)
+	log, err := zk.ParseAttendanceLog(set, countHint)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read attendance: %w", err)
 	}
-	return recs, size, nil
+	return log.Records, log.Size, nil
 }
 
 // ErrLogChanged means the terminal's log no longer continues the records
@@ -203,11 +203,11 @@ func (c *Client) ReadUsers(ctx context.Context, countHint int) ([]zk.User, int, 
 	if err != nil {
 		return nil, 0, fmt.Errorf("read users: %w", err)
 	}
-	users, size, err := zk.ParseUserSet(set, countHint)
+	us, err := zk.ParseUserSet(set, countHint)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read users: %w", err)
 	}
-	return users, size, nil
+	return us.Users, us.Size, nil
 }
 
 // WriteUser creates or replaces the user with u's UID. Call Refresh after
