@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,4 +160,53 @@ func sameLog(t testing.TB, sink *driverstest.Sink, sim *zksim.Sim, serial string
 			t.Fatalf("punch %+v differs from records %+v", p, recs)
 		}
 	}
+}
+
+// lines is a slog.Handler that counts what is logged, by level and
+// message, and passes it on to the test logger.
+type lines struct {
+	next slog.Handler
+	mu   *sync.Mutex
+	n    map[string]int // "WARN message" → lines
+}
+
+func newLines() *lines {
+	return &lines{next: testLogger().Handler(), mu: &sync.Mutex{}, n: map[string]int{}}
+}
+
+func (l *lines) Enabled(context.Context, slog.Level) bool { return true }
+
+func (l *lines) Handle(ctx context.Context, r slog.Record) error {
+	l.mu.Lock()
+	l.n[r.Level.String()+" "+r.Message]++
+	l.mu.Unlock()
+	if l.next.Enabled(ctx, r.Level) {
+		return l.next.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (l *lines) WithAttrs(as []slog.Attr) slog.Handler {
+	return &lines{next: l.next.WithAttrs(as), mu: l.mu, n: l.n}
+}
+
+func (l *lines) WithGroup(g string) slog.Handler {
+	return &lines{next: l.next.WithGroup(g), mu: l.mu, n: l.n}
+}
+
+// count returns the lines logged at level or above whose message starts
+// with prefix ("" for all).
+func (l *lines) count(level slog.Level, prefix string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for k, v := range l.n {
+		lv, msg, _ := strings.Cut(k, " ")
+		var got slog.Level
+		got.UnmarshalText([]byte(lv))
+		if got >= level && strings.HasPrefix(msg, prefix) {
+			n += v
+		}
+	}
+	return n
 }

@@ -356,7 +356,7 @@ func TestClockAndCommands(t *testing.T) {
 	if u := byPIN["2001"]; u.Name != "New Hire" || u.Privilege != punchbox.PrivilegeEnroller {
 		t.Errorf("new user = %+v", u)
 	}
-	sim.AddRecords(zksim.GenerateRecords(sim.Users(), 5, t0.AddDate(1, 0, 0), 3)...)
+	sim.AddRecords(zksim.GenerateRecords(sim.Users(), 5, t0.AddDate(0, 1, 0), 3)...) // in the past of the terminal's clock
 	res, err := r.term.PullNow(ctx)
 	if err != nil || res.Read != 15 || r.sink.Len() != 15 {
 		t.Errorf("PullNow = %+v, %v; sink %d", res, err, r.sink.Len())

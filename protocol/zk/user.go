@@ -84,6 +84,9 @@ type UserSet struct {
 	Users    []User // the users, in the terminal's order
 	Skipped  int    // records left out: they cannot be users (unknown privilege bits, an unprintable PIN)
 	Trailing int    // bytes of a partial record at the end, left out
+	// MaxUID is the highest UID of any whole record, those left out
+	// included, so that a new user can take a UID no record holds.
+	MaxUID uint16
 }
 
 // ParseUserSet decodes a user dataset. The record size is decided as for
@@ -105,6 +108,7 @@ func ParseUserSet(set []byte, count int) (UserSet, error) {
 	}
 	us := UserSet{Size: size, Users: make([]User, 0, len(recs)/size), Trailing: len(recs) % size}
 	for i := 0; i+size <= len(recs); i += size {
+		us.MaxUID = max(us.MaxUID, binary.LittleEndian.Uint16(recs[i:]))
 		if checkUser(recs[i:i+size], size) != nil {
 			us.Skipped++
 			continue
