@@ -2,6 +2,7 @@ package zkpull
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -181,6 +182,120 @@ func TestHostile_AnnouncedSizeStaysOnline(t *testing.T) {
 			}
 			if n := logged.count(slog.LevelWarn, "refusing"); n != 1 {
 				t.Errorf("the refusal was logged %d times at Warn, want once", n)
+			}
+		})
+	}
+}
+
+// queued is the payload the client holds in queued events.
+func queued(c *Client) (events, bytes int) {
+	for _, p := range c.events {
+		bytes += len(p.Data)
+	}
+	return len(c.events), bytes
+}
+
+// Event frames sent before the answer to CONNECT are never kept: frames
+// longer than any a terminal sends end the link at once, with a clear
+// error; smaller ones are dropped and counted.
+func TestHostile_EventsBeforeConnect(t *testing.T) {
+	ctx := context.Background()
+	t.Run("1 MiB frames", func(t *testing.T) {
+		// Just under the codec's 1 MiB frame limit: what the box used to
+		// queue, 64 of them here, a thousand in the field.
+		h := startHostile(t, hostile.Config{PreConnect: 64, PreConnectSize: 1<<20 - 2*zk.HeaderLen})
+		c, err := Dial(ctx, "tcp", h.Addr(), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if n := allocated(func() { err = c.Connect(ctx, 0) }); n > 16<<20 {
+			t.Errorf("connect allocated %d bytes", n)
+		}
+		if !errors.Is(err, zk.ErrFrameTooLarge) || !strings.Contains(err.Error(), "the limit is 131072") {
+			t.Errorf("connect: %v; want a frame over the limit", err)
+		}
+		if n, _ := queued(c); n != 0 {
+			t.Errorf("%d events queued", n)
+		}
+	})
+	for _, tr := range transports {
+		t.Run("512 events of 60 KiB "+tr, func(t *testing.T) {
+			h := startHostile(t, hostile.Config{PreConnect: 512, PreConnectSize: 60 << 10})
+			c, err := Dial(ctx, tr, h.Addr(), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if n := allocated(func() { err = c.Connect(ctx, 0) }); n > 16<<20 {
+				t.Errorf("connect allocated %d bytes", n)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, b := queued(c); n != 0 {
+				t.Errorf("%d events (%d bytes) queued from before the session", n, b)
+			}
+			if tr == "tcp" && c.Dropped() != 512 {
+				t.Errorf("%d events dropped, want 512", c.Dropped())
+			}
+		})
+	}
+}
+
+// Events that arrive while a reply is awaited are kept within bounds,
+// however many come and however large they are.
+func TestHostile_EventQueueBounded(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	flood := []hostile.Event{hostile.UIDPunch(1, now), hostile.BigEvent(60 << 10), hostile.UIDPunch(2, now), hostile.BigEvent(200)}
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			h := startHostile(t, hostile.Config{
+				Sizes: zk.Sizes{Records: 20000, RecordCap: 100000}, Log: hostile.Log40(20000, now.AddDate(0, -1, 0)),
+				Flood: flood, FloodCount: 4000,
+			})
+			c := dialHostile(t, h.Addr(), tr)
+			if err := c.RegisterEvents(ctx, uint32(zk.EventAttLog)); err != nil {
+				t.Fatal(err)
+			}
+			eventually.True(t, "the flood under way", func() bool { return h.Stats().EventsSent > 200 })
+			if _, _, err := c.ReadAttendance(ctx, 20000); err != nil {
+				t.Fatal(err)
+			}
+			n, b := queued(c)
+			if n > maxQueuedEvents || b > maxQueuedEventBytes {
+				t.Errorf("%d events of %d bytes queued; the bounds are %d and %d", n, b, maxQueuedEvents, maxQueuedEventBytes)
+			}
+			if c.Dropped() == 0 {
+				t.Error("nothing dropped: the test proves nothing")
+			}
+		})
+	}
+}
+
+// The driver meets a terminal that sends 60 KiB events before and after
+// connecting: it connects, counts what it drops, logs it without flooding,
+// and reads the log.
+func TestHostile_ManyEventsStaysOnline(t *testing.T) {
+	now := time.Now().UTC()
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			h := startHostile(t, hostile.Config{
+				PreConnect: 256, PreConnectSize: 60 << 10,
+				Sizes: zk.Sizes{Records: 100, RecordCap: 100000}, Log: hostile.Log40(100, now.AddDate(0, 0, -1)),
+				Flood: []hostile.Event{hostile.BigEvent(60 << 10)}, FloodCount: 2000,
+			})
+			logged := newLines()
+			sink := &driverstest.Sink{}
+			r := run(t, hostileTerminal(t, h.Addr(), map[string]any{"transport": tr, "poll_interval": "1s"}, drivers.Deps{Sink: sink, Logger: slog.New(logged)}))
+			eventually.True(t, "the log read", func() bool { return sink.Len() == 100 })
+			eventually.True(t, "drops counted and reported", func() bool { return r.report.LastInfo().DroppedEvents >= 256 })
+			if st := h.Stats(); st.Connections != 1 {
+				t.Errorf("%d connections", st.Connections)
+			}
+			if n := logged.count(slog.LevelWarn, ""); n > 4 {
+				t.Errorf("%d lines at Warn or above for %d dropped events", n, r.report.LastInfo().DroppedEvents)
 			}
 		})
 	}

@@ -190,9 +190,9 @@ func (ss *session) handle(ctx context.Context, p zk.Packet, floods *sync.WaitGro
 	s.count(func(st *Stats) { st.Commands[p.Command]++ })
 	switch p.Command {
 	case zk.CmdConnect:
-		size := cfg.PreConnectSize
+		ev := Event{Code: zk.EventAttLog, Data: make([]byte, cfg.PreConnectSize)}
 		for range cfg.PreConnect {
-			if err := ss.event(Event{Code: zk.EventAttLog, Data: make([]byte, size)}); err != nil {
+			if err := ss.event(ev); err != nil {
 				return true
 			}
 		}
