@@ -135,8 +135,8 @@ func (s *session) malformedEvent(ctx context.Context, kind string, ev zk.Packet,
 		t.liveKept++
 	}
 	t.mu.Unlock()
-	t.rl.Log(ctx, slog.LevelWarn, kind, kind+"; the next log read recovers the punch if the terminal logged one",
-		"err", why, "bytes", len(ev.Data))
+	t.rl.Log(ctx, slog.LevelWarn, kind, kind, "err", why, "bytes", len(ev.Data),
+		"note", "the next log read recovers the punch if the terminal logged one")
 	if keep {
 		rk := t.deps.Sink.(drivers.RejectKeeper)
 		if err := rk.Reject(ctx, []drivers.Rejected{s.rejected(punchbox.SourceLive, ev.Data, why)}); err != nil && !errors.Is(err, context.Canceled) {

@@ -300,3 +300,59 @@ func TestHostile_ManyEventsStaysOnline(t *testing.T) {
 		})
 	}
 }
+
+// A terminal that floods malformed live punches, garbage punches and
+// alarms costs a few log lines, not one per event: the first of each kind
+// at Warn, repeats at Debug, one summary per kind at the end of the
+// session. Every event is acknowledged and counted.
+func TestHostile_FloodDoesNotFloodTheLog(t *testing.T) {
+	now := time.Now().UTC()
+	flood := []hostile.Event{hostile.MalformedPunch(), hostile.Alarm(zk.AlarmTamper), hostile.GarbagePunch(), hostile.FuturePunch("1001"), hostile.Alarm(0x99)}
+	for _, tr := range transports {
+		t.Run(tr, func(t *testing.T) {
+			const n = 5000
+			h := startHostile(t, hostile.Config{
+				Sizes: zk.Sizes{Records: 10, RecordCap: 1000}, Log: hostile.Log40(10, now.AddDate(0, 0, -1)),
+				Flood: flood, FloodCount: n, FloodOn: zk.CmdEnableDevice, // once the first read is done
+			})
+			logged := newLines()
+			sink := &driverstest.Sink{}
+			r := run(t, hostileTerminal(t, h.Addr(), map[string]any{"transport": tr, "poll_interval": "1h"}, drivers.Deps{Sink: sink, Logger: slog.New(logged)}))
+			// UDP may lose part of a flood on the way; TCP loses nothing. Of
+			// what arrives, events that come while the driver awaits a
+			// reply beyond the queue's bound are dropped (the terminal would
+			// send them again); the others are handled and acknowledged.
+			want := n
+			if tr == "udp" {
+				want = n / 10
+			}
+			tally := func() (malformed, dropped int) {
+				r.term.mu.Lock()
+				defer r.term.mu.Unlock()
+				return r.term.tally.malformed, r.term.tally.dropped
+			}
+			eventually.True(t, "the flood handled", func() bool {
+				_, dropped := tally()
+				return h.Stats().Acks+dropped >= want
+			})
+			if sink.Len() != 10 {
+				t.Errorf("%d punches stored, want the log's 10: a garbage live punch was stored", sink.Len())
+			}
+			r.stop(t)
+			// Kinds: malformed live punch, unusable live punch, two alarms,
+			// dropped events; each at most its first line and its summary
+			// at the end of the session (and one a minute while it lasts).
+			if warn := logged.count(slog.LevelWarn, ""); warn > 12 {
+				t.Errorf("%d lines at Warn or above for %d events", warn, want)
+			}
+			if got := logged.count(slog.LevelWarn, "malformed live punch: "); got != 1 {
+				t.Errorf("%d summaries of malformed live punches at the end of the session, want 1", got)
+			}
+			malformed, _ := tally()
+			acks := h.Stats().Acks
+			if malformed < acks/5 || malformed > acks {
+				t.Errorf("%d malformed events counted for %d acknowledged, three in five of them malformed", malformed, acks)
+			}
+		})
+	}
+}

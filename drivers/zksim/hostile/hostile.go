@@ -44,6 +44,10 @@ type Config struct {
 	Flood      []Event
 	FloodCount int
 	FloodEvery time.Duration
+	// FloodOn is the command whose answer starts the flood, once the
+	// client has registered for events: CmdRegEvent by default;
+	// CmdEnableDevice, say, waits for the end of its first log read.
+	FloodOn zk.Command
 
 	// SessionFor ends a TCP connection that long after it was accepted (0:
 	// never), so that a rotation moves on.

@@ -34,9 +34,10 @@ type session struct {
 	buf  []byte
 	next uint16 // reply id of the next event
 
-	snap    []byte // the dataset DATA_WRRQ prepared
-	flood   context.CancelFunc
-	flooded bool
+	snap       []byte // the dataset DATA_WRRQ prepared
+	registered bool   // the client asked for events
+	flood      context.CancelFunc
+	flooded    bool
 }
 
 func (ss *session) tcp() bool { return ss.conn != nil }
@@ -188,6 +189,22 @@ func (ss *session) endFlood() {
 func (ss *session) handle(ctx context.Context, p zk.Packet, floods *sync.WaitGroup) (end bool) {
 	s, cfg := ss.s, ss.cfg
 	s.count(func(st *Stats) { st.Commands[p.Command]++ })
+	defer func() {
+		on := cfg.FloodOn
+		if on == 0 {
+			on = zk.CmdRegEvent
+		}
+		if p.Command == on && ss.registered && len(cfg.Flood) > 0 && cfg.FloodCount != 0 && !ss.flooded {
+			ss.flooded = true
+			fctx, cancel := context.WithCancel(ctx)
+			ss.flood = cancel
+			floods.Add(1)
+			go func() {
+				defer floods.Done()
+				ss.runFlood(fctx)
+			}()
+		}
+	}()
 	switch p.Command {
 	case zk.CmdConnect:
 		ev := Event{Code: zk.EventAttLog, Data: make([]byte, cfg.PreConnectSize)}
@@ -224,20 +241,7 @@ func (ss *session) handle(ctx context.Context, p zk.Packet, floods *sync.WaitGro
 		ss.reply(p, zk.CmdAckOK, binary.LittleEndian.AppendUint32(nil, v))
 	case zk.CmdRegEvent:
 		ss.reply(p, zk.CmdAckOK, nil)
-		mask := uint32(0)
-		if len(p.Data) >= 4 {
-			mask = binary.LittleEndian.Uint32(p.Data)
-		}
-		if mask != 0 && len(cfg.Flood) > 0 && cfg.FloodCount != 0 && !ss.flooded {
-			ss.flooded = true
-			fctx, cancel := context.WithCancel(ctx)
-			ss.flood = cancel
-			floods.Add(1)
-			go func() {
-				defer floods.Done()
-				ss.runFlood(fctx)
-			}()
-		}
+		ss.registered = len(p.Data) >= 4 && binary.LittleEndian.Uint32(p.Data) != 0
 	case zk.CmdDataWRRQ:
 		ss.prepare(p)
 	case zk.CmdDataRDY:
