@@ -95,8 +95,17 @@ func (s *session) pinOf(ctx context.Context, uid uint16) (string, error) {
 	return strconv.Itoa(int(uid)), nil
 }
 
+// userCount is the user count the terminal reported, as a hint for the
+// record size: 0 (unknown) when more than any terminal holds.
+func (s *session) userCount() int {
+	if s.info.Users > MaxUsers {
+		return 0
+	}
+	return s.info.Users
+}
+
 func (s *session) loadUsers(ctx context.Context) error {
-	us, err := s.c.ReadUserSet(ctx, s.info.Users)
+	us, err := s.c.ReadUserSet(ctx, s.userCount())
 	if err != nil {
 		return err
 	}

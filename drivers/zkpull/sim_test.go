@@ -105,8 +105,10 @@ func newTerminal(t testing.TB, sim *zksim.Sim, opts map[string]any, sink *driver
 // run starts the terminal's Run in the background.
 func run(t testing.TB, term *Terminal) *running {
 	t.Helper()
-	r := &running{term: term, sink: term.deps.Sink.(*driverstest.Sink), state: term.deps.State.(*driverstest.State),
-		report: term.deps.Report.(*driverstest.Reporter), done: make(chan error, 1)}
+	r := &running{term: term, done: make(chan error, 1)}
+	r.sink, _ = term.deps.Sink.(*driverstest.Sink) // nil for other sinks
+	r.state, _ = term.deps.State.(*driverstest.State)
+	r.report, _ = term.deps.Report.(*driverstest.Reporter)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- term.Run(ctx) }()

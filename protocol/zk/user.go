@@ -120,6 +120,9 @@ func ParseUserSet(set []byte, count int) (UserSet, error) {
 
 // checkUser returns nil when r can be a user record of the given size.
 func checkUser(r []byte, size int) error {
+	if r[0] == 0 && r[1] == 0 {
+		return fmt.Errorf("%w: uid 0 (uids start at 1)", ErrImplausible)
+	}
 	if r[2]&^(PrivDisabled|PrivRoleMask) != 0 {
 		return fmt.Errorf("%w: privilege bits 0x%02x", ErrImplausible, r[2])
 	}
