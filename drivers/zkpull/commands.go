@@ -44,7 +44,7 @@ func (t *Terminal) PullNow(ctx context.Context) (drivers.PullResult, error) {
 func (t *Terminal) ReadUsers(ctx context.Context) ([]punchbox.Employee, error) {
 	var out []punchbox.Employee
 	err := t.do(ctx, func(ctx context.Context, s *session) error {
-		users, _, err := s.c.ReadUsers(ctx, s.userCount())
+		users, _, err := s.c.ReadUsers(ctx, s.userCount(ctx))
 		if err != nil {
 			return err
 		}
@@ -61,7 +61,7 @@ func (t *Terminal) ReadUsers(ctx context.Context) ([]punchbox.Employee, error) {
 // user with the same PIN, or to a new user.
 func (t *Terminal) WriteUsers(ctx context.Context, emps []punchbox.Employee) error {
 	return t.do(ctx, func(ctx context.Context, s *session) error {
-		us, err := s.c.ReadUserSet(ctx, s.userCount())
+		us, err := s.c.ReadUserSet(ctx, s.userCount(ctx))
 		if err != nil {
 			return err
 		}

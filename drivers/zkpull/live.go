@@ -95,17 +95,20 @@ func (s *session) pinOf(ctx context.Context, uid uint16) (string, error) {
 	return strconv.Itoa(int(uid)), nil
 }
 
-// userCount is the user count the terminal reported, as a hint for the
-// record size: 0 (unknown) when more than any terminal holds.
-func (s *session) userCount() int {
-	if s.info.Users > MaxUsers {
+// userCount reads the terminal's user count now, as a hint for the record
+// size of its users: the count of the last poll may be stale (a user
+// enrolled or written since). It is 0 (unknown) when the terminal does not
+// say, or says more than any terminal holds.
+func (s *session) userCount(ctx context.Context) int {
+	sz, err := s.c.Sizes(ctx)
+	if err != nil || sz.Users <= 0 || sz.Users > MaxUsers {
 		return 0
 	}
-	return s.info.Users
+	return sz.Users
 }
 
 func (s *session) loadUsers(ctx context.Context) error {
-	us, err := s.c.ReadUserSet(ctx, s.userCount())
+	us, err := s.c.ReadUserSet(ctx, s.userCount(ctx))
 	if err != nil {
 		return err
 	}
