@@ -14,6 +14,7 @@ import (
 	"github.com/punchbox/punchbox/drivers"
 	"github.com/punchbox/punchbox/drivers/driverstest"
 	"github.com/punchbox/punchbox/drivers/zksim"
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/protocol/zk"
 )
 
@@ -118,27 +119,11 @@ func run(t testing.TB, term *Terminal) *running {
 
 // stop cancels Run and returns its error.
 func (r *running) stop(t testing.TB) error {
-	r.cancel()
-	select {
-	case err := <-r.done:
-		r.done <- err
-		return err
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run did not return after cancel")
-		return nil
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after a minute.
-func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	r.cancel()
+	err := eventually.Recv(t, "Run returns after cancel", r.done)
+	r.done <- err
+	return err
 }
 
 // sameLog checks that the sink holds exactly the simulator's log.
