@@ -17,14 +17,14 @@ import (
 //     capacities of 2³¹−1, a log and a user table announced at 0xFFFFFFF0
 //     bytes, and a flood of malformed, garbage, future and UID live punches
 //     and alarms, as fast as the client takes them.
-//   - "bad log": a log of good records mixed with a PIN of control
+//   - "bad-log": a log of good records mixed with a PIN of control
 //     characters, times 0, 0x7FFFFFFF and 0xFFFFFFFF, an erased record and
 //     a partial record at the end; users with a control-character PIN; the
 //     same flood.
-//   - "big events": eight 1 MiB event frames before the answer to CONNECT.
-//   - "many events": 512 events of 60 KiB before the answer to CONNECT, then
+//   - "big-events": eight 1 MiB event frames before the answer to CONNECT.
+//   - "many-events": 512 events of 60 KiB before the answer to CONNECT, then
 //     a flood of them mixed with malformed punches.
-//   - "no serial": a serial number of control characters only.
+//   - "no-serial": a serial number of control characters only.
 func Worst(now time.Time) []Config {
 	clock := Wall(now)
 	badLog, good, bad := BadLog(2000, now.AddDate(0, -1, 0))
@@ -43,16 +43,16 @@ func Worst(now time.Time) []Config {
 			Flood: flood, FloodCount: -1, SessionFor: session,
 		},
 		{
-			Name: "bad log", Platform: "ZEM760_TFT", Firmware: "Ver 6.60 Apr 28 2015",
+			Name: "bad-log", Platform: "ZEM760_TFT", Firmware: "Ver 6.60 Apr 28 2015",
 			Sizes: zk.Sizes{Users: 3, Records: good + bad, UserCap: 10000, RecordCap: 100000},
 			Clock: clock, Log: badLog, Users: users, Flood: flood, FloodCount: -1, SessionFor: session,
 		},
-		{Name: "big events", PreConnect: 8, PreConnectSize: 1 << 20, Clock: clock},
+		{Name: "big-events", PreConnect: 8, PreConnectSize: 1 << 20, Clock: clock},
 		{
-			Name: "many events", PreConnect: 512, PreConnectSize: 60 << 10, Clock: clock,
+			Name: "many-events", PreConnect: 512, PreConnectSize: 60 << 10, Clock: clock,
 			Sizes: zk.Sizes{Records: 100, RecordCap: 100000}, Log: Log40(100, now.AddDate(0, 0, -1)),
 			Flood: []Event{BigEvent(60 << 10), MalformedPunch()}, FloodCount: -1, SessionFor: session,
 		},
-		{Name: "no serial", Serial: "\x1b\x07\x1b\x07", Clock: clock},
+		{Name: "no-serial", Serial: "\x1b\x07\x1b\x07", Clock: clock},
 	}
 }
