@@ -100,7 +100,7 @@ func (t *Terminal) WriteUsers(ctx context.Context, emps []punchbox.Employee) err
 		if err := s.c.Refresh(ctx); err != nil {
 			return err
 		}
-		s.users = nil // re-read on next need
+		s.users, s.usersFresh = nil, false // re-read on next need
 		t.log.Info("wrote users to the terminal", "users", len(emps))
 		return nil
 	})

@@ -547,3 +547,39 @@ func TestHostile_Identity(t *testing.T) {
 		}
 	})
 }
+
+// Events dropped while the session opens are counted with the others.
+func TestHostile_DropsBeforeConnectCounted(t *testing.T) {
+	h := startHostile(t, hostile.Config{PreConnect: 100, PreConnectSize: 60 << 10, Sizes: zk.Sizes{Records: 0}})
+	r := run(t, hostileTerminal(t, h.Addr(), map[string]any{"transport": "tcp"}, drivers.Deps{}))
+	eventually.True(t, "the drops reported", func() bool { return r.term.online() && r.report.LastInfo().DroppedEvents == 100 })
+}
+
+// Live punches by a UID no user has cost one read of the users between two
+// polls, not one per punch.
+func TestHostile_UnknownUIDsReadUsersOnce(t *testing.T) {
+	now := time.Now().UTC()
+	h := startHostile(t, hostile.Config{
+		Sizes: zk.Sizes{Users: 10, Records: 0}, Users: tenUsers(),
+		Flood: []hostile.Event{hostile.UIDPunch(77, now), hostile.UIDPunch(1, now)}, FloodCount: 300, FloodOn: zk.CmdEnableDevice,
+	})
+	sink := &driverstest.Sink{}
+	r := run(t, hostileTerminal(t, h.Addr(), map[string]any{"poll_interval": "1h"}, drivers.Deps{Sink: sink}))
+	eventually.True(t, "the flood handled", func() bool {
+		r.term.mu.Lock()
+		dropped := r.term.tally.dropped // while the users are read
+		r.term.mu.Unlock()
+		return h.Stats().Acks+dropped >= 300 && sink.Len() == 2
+	})
+	if n := h.Stats().Commands[zk.CmdDataWRRQ]; n > 2 {
+		t.Errorf("%d datasets prepared (the log once, the users once), want 2", n)
+	}
+	pins := map[string]bool{}
+	for _, p := range sink.Punches() {
+		pins[p.PIN] = true
+	}
+	if !pins["77"] || !pins["1001"] {
+		t.Errorf("PINs %v, want 77 (no such user: the number) and 1001", pins)
+	}
+	r.stop(t)
+}

@@ -64,7 +64,7 @@ func tableBound(req zk.WRRQ, sizes zk.Sizes, known bool) (bound uint32, why stri
 	}
 	n := max(capacity, count)
 	if !known || n <= 0 || int64(n)*int64(rec)+4 > int64(ceiling) {
-		return uint32(ceiling), fmt.Sprintf("the ceiling of %d bytes", ceiling)
+		return uint32(ceiling), "the ceiling, for a terminal that reports no usable capacity"
 	}
 	return uint32(4 + n*rec), fmt.Sprintf("%d %s of up to %d bytes", n, what, rec)
 }

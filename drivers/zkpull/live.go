@@ -72,15 +72,20 @@ func (s *session) handleEvent(ctx context.Context, ev zk.Packet) error {
 	return nil
 }
 
-// pinOf maps an internal UID to its PIN, reading the users once per
-// session when needed. Users the box refuses to read (see ReadUserSet) are
-// not asked for again until the next poll.
+// pinOf maps an internal UID to its PIN, reading the users when needed,
+// at most once between two polls: a UID no user has (a user deleted since,
+// or a terminal that makes UIDs up) must not cost a read of the whole user
+// table per punch. Users the box refuses to read (see ReadUserSet) are not
+// asked for again until the next poll either.
 func (s *session) pinOf(ctx context.Context, uid uint16) (string, error) {
 	if pin, ok := s.users[uid]; ok {
 		return pin, nil
 	}
 	if s.usersErr != nil {
 		return "", s.usersErr
+	}
+	if s.usersFresh {
+		return strconv.Itoa(int(uid)), nil
 	}
 	if err := s.loadUsers(ctx); err != nil {
 		if isRefused(err) {
@@ -120,6 +125,6 @@ func (s *session) loadUsers(ctx context.Context) error {
 	for _, u := range us.Users {
 		s.users[u.UID] = u.UserID
 	}
-	s.userSize = us.Size
+	s.userSize, s.usersFresh = us.Size, true
 	return nil
 }

@@ -27,8 +27,10 @@ type session struct {
 	users    map[uint16]string
 	userSize int
 	// usersErr is why the users could not be read this session; they are
-	// not asked for again until the next poll.
-	usersErr error
+	// not asked for again until the next poll. usersFresh is set once they
+	// were read since the last poll.
+	usersErr   error
+	usersFresh bool
 	// dirty is set when the cursor changed since it was saved.
 	dirty bool
 	// lastRead holds the ids of the last records the latest log read
@@ -150,7 +152,7 @@ func (s *session) poll(ctx context.Context, force bool) error {
 	if err := s.readClock(ctx); err != nil {
 		return err
 	}
-	s.usersErr = nil // worth another try
+	s.usersErr, s.usersFresh = nil, false // worth another try
 	s.report()
 	t.mu.Lock()
 	seen := t.cursor.Records

@@ -103,7 +103,6 @@ func (t *Terminal) Run(ctx context.Context) error {
 		return err
 	}
 	s := &session{t: t, c: c}
-	c.onDrop = func(p zk.Packet, why string) { t.droppedEvent(ctx, p, why) }
 	t.mu.Lock()
 	t.client = c
 	t.mu.Unlock()
@@ -172,6 +171,8 @@ func (t *Terminal) connect(ctx context.Context, transport string) (*Client, erro
 	if err != nil {
 		return nil, err
 	}
+	// From the first packet: a terminal may send events before it answers.
+	c.onDrop = func(p zk.Packet, why string) { t.droppedEvent(ctx, p, why) }
 	if err := c.Connect(ctx, t.opts.CommKey); err != nil {
 		c.conn.Close()
 		return nil, fmt.Errorf("connect %s %s: %w", transport, t.addr, err)

@@ -49,8 +49,9 @@ type Config struct {
 	// CmdEnableDevice, say, waits for the end of its first log read.
 	FloodOn zk.Command
 
-	// SessionFor ends a TCP connection that long after it was accepted (0:
-	// never), so that a rotation moves on.
+	// SessionFor ends a session that long after it began (0: never), so
+	// that a rotation moves on: a TCP connection is closed; a UDP peer is
+	// answered as a stranger (ACK_UNAUTH) from its next packet on.
 	SessionFor time.Duration
 }
 

@@ -34,8 +34,9 @@ type session struct {
 	buf  []byte
 	next uint16 // reply id of the next event
 
-	snap       []byte // the dataset DATA_WRRQ prepared
-	registered bool   // the client asked for events
+	started    time.Time // UDP: when the session began, for SessionFor
+	snap       []byte    // the dataset DATA_WRRQ prepared
+	registered bool      // the client asked for events
 	flood      context.CancelFunc
 	flooded    bool
 }
@@ -146,11 +147,19 @@ func (s *Server) serveUDP(ctx context.Context, pc *net.UDPConn) {
 		s.mu.Lock()
 		ss := s.peers[peer.String()]
 		s.mu.Unlock()
+		if ss != nil && ss.cfg.SessionFor > 0 && time.Since(ss.started) > ss.cfg.SessionFor {
+			// The session is over: the peer is a stranger until it connects.
+			ss.endFlood()
+			s.mu.Lock()
+			delete(s.peers, peer.String())
+			s.mu.Unlock()
+			ss = nil
+		}
 		if p.Command == zk.CmdConnect {
 			if ss != nil {
 				ss.endFlood()
 			}
-			ss = &session{s: s, cfg: s.next(), pc: pc, peer: peer}
+			ss = &session{s: s, cfg: s.next(), pc: pc, peer: peer, started: time.Now()}
 			s.mu.Lock()
 			s.peers[peer.String()] = ss
 			s.mu.Unlock()
