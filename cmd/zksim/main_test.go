@@ -136,7 +136,9 @@ func TestRun_Hostile(t *testing.T) {
 	var stdout, stderr syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"-hostile", "liar,no-serial", "-listen", "127.0.0.1:0"}, &stdout, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"-hostile", "liar,no-serial", "-listen", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
 	var addr string
 	eventually.True(t, "the address printed", func() bool {
 		_, rest, ok := strings.Cut(stdout.String(), "dial ")
