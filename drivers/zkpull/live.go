@@ -48,8 +48,10 @@ func (s *session) handleEvent(ctx context.Context, ev zk.Packet) error {
 			return err
 		}
 		// The punch is the terminal's newest log record, unless the log
-		// read that just ended found it already.
-		if !s.lastRead[p.ID] {
+		// read that just ended found it already or it is a copy the
+		// terminal sent again (its acknowledgement crossed the copy, or it
+		// came before the first was stored).
+		if !s.lastRead[p.ID] && !s.live.seen(p.ID) {
 			t.mu.Lock()
 			t.cursor.Records++
 			t.cursor.LastID, t.cursor.LastTime = p.ID, p.Local.String()
@@ -127,4 +129,30 @@ func (s *session) loadUsers(ctx context.Context) error {
 	}
 	s.userSize, s.usersFresh = us.Size, true
 	return nil
+}
+
+// recentLive remembers the ids of the last live punches stored, so that a
+// copy of one, sent again, is not counted as a new record of the log.
+type recentLive struct {
+	ids  [recentLiveN]string
+	next int
+	set  map[string]bool
+}
+
+// recentLiveN is how many live punch ids are remembered: more than a
+// terminal keeps unacknowledged (80 events).
+const recentLiveN = 128
+
+// seen reports whether id is among the last live punches, and remembers it.
+func (r *recentLive) seen(id string) bool {
+	if r.set[id] {
+		return true
+	}
+	if r.set == nil {
+		r.set = make(map[string]bool, recentLiveN)
+	}
+	delete(r.set, r.ids[r.next])
+	r.ids[r.next], r.set[id] = id, true
+	r.next = (r.next + 1) % recentLiveN
+	return false
 }

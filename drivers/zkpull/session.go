@@ -38,6 +38,8 @@ type session struct {
 	lastRead map[string]bool
 	// lastGood is the id of the newest punch stored from the log.
 	lastGood string
+	// live remembers the last live punches stored.
+	live recentLive
 	// clock is the terminal's last clock reading as a naive wall time in
 	// UTC, clockAt the box's time then; clockOK once it read as a date.
 	clock, clockAt time.Time

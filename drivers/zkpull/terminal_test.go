@@ -265,6 +265,10 @@ func TestResentEventsStoredOnce(t *testing.T) {
 		t.Errorf("%d puts for 5 punches: no re-sent copy reached the driver", n)
 	}
 	sameLog(t, r.sink, sim, "RSND0001")
+	// A re-sent copy is no new record of the terminal's log.
+	if got := r.term.cursorRecords(); got != 5 {
+		t.Errorf("cursor at %d records, want 5", got)
+	}
 }
 
 // resent waits, as a slow commit would, until sim has re-sent an event
