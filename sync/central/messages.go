@@ -52,6 +52,10 @@ type TerminalStatus struct {
 	RecordCapacity     int       `json:"record_capacity"`
 	Users              int       `json:"users"`
 	UserCapacity       int       `json:"user_capacity"`
+	RejectedRecords    int       `json:"rejected_records"`    // records of its log that cannot be punches, set aside
+	MalformedEvents    int       `json:"malformed_events"`    // live events that could not be punches
+	DroppedEvents      int       `json:"dropped_events"`      // live events dropped unread
+	LogError           string    `json:"log_error,omitempty"` // why the box refuses to read its log
 	Time               time.Time `json:"time"`
 }
 
@@ -61,7 +65,9 @@ func terminalStatus(site, box string, h drivers.Health, now time.Time) TerminalS
 		LastError: h.LastError, LastErrorAt: h.LastErrorAt.UTC(), LastContact: h.LastContact.UTC(),
 		Serial: h.Info.Serial, Platform: h.Info.Platform, Firmware: h.Info.Firmware, Transport: h.Info.Transport,
 		ClockOffsetSeconds: h.Info.ClockOffset.Seconds(), Records: h.Info.Records, RecordCapacity: h.Info.RecordCap,
-		Users: h.Info.Users, UserCapacity: h.Info.UserCap, Time: now.UTC(),
+		Users: h.Info.Users, UserCapacity: h.Info.UserCap,
+		RejectedRecords: h.Info.RejectedRecords, MalformedEvents: h.Info.MalformedEvents, DroppedEvents: h.Info.DroppedEvents,
+		LogError: h.Info.LogError, Time: now.UTC(),
 	}
 }
 
