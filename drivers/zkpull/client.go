@@ -243,7 +243,8 @@ func isTimeout(err error) bool { return errors.Is(err, errTimeout) }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }
 
-// Option reads one option, e.g. "~SerialNumber".
+// Option reads one option, e.g. "~SerialNumber": its value, cleaned of
+// control characters and invalid UTF-8 and cut to 256 bytes (zk.Text).
 func (c *Client) Option(ctx context.Context, name string) (string, error) {
 	data, err := c.Exchange(ctx, zk.CmdOptionsRRQ, zk.AppendOptionRequest(nil, name))
 	if err != nil {
@@ -253,16 +254,16 @@ func (c *Client) Option(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read option %s: %w", name, err)
 	}
-	return v, nil
+	return zk.CleanString(v, maxOption), nil
 }
 
-// Version returns the firmware version string.
+// Version returns the firmware version string, cleaned as Option's.
 func (c *Client) Version(ctx context.Context) (string, error) {
 	data, err := c.Exchange(ctx, zk.CmdGetVersion, nil)
 	if err != nil {
 		return "", fmt.Errorf("read firmware version: %w", err)
 	}
-	return zk.CString(data), nil
+	return zk.Text(data, maxOption), nil
 }
 
 // Sizes returns the terminal's counts and capacities.

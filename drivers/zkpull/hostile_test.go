@@ -539,6 +539,18 @@ func TestHostile_Identity(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the client's options", func(t *testing.T) {
+		c := dialHostile(t, h.Addr(), "tcp")
+		for _, read := range []func() (string, error){
+			func() (string, error) { return c.Option(context.Background(), "~Platform") },
+			func() (string, error) { return c.Version(context.Background()) },
+		} {
+			v, err := read()
+			if err != nil || len(v) > maxOption || strings.ContainsAny(v, "\x1b\x07") || !utf8.ValidString(v) {
+				t.Errorf("%d bytes %q, %v", len(v), v, err)
+			}
+		}
+	})
 	t.Run("a serial of control characters", func(t *testing.T) {
 		h := startHostile(t, hostile.Config{Serial: "\x1b\x07\x1b\x07"})
 		_, err := hostileTerminal(t, h.Addr(), nil, drivers.Deps{}).Probe(context.Background())

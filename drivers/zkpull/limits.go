@@ -38,10 +38,9 @@ const (
 	maxQueuedEvents     = 64
 	maxQueuedEventBytes = 16 << 10
 	// maxOption bounds an option value and the firmware version read from
-	// a terminal; maxIdentity the identity fields kept (serial, platform,
-	// firmware, device name).
-	maxOption   = 256
-	maxIdentity = 64
+	// a terminal; the identity kept in Info is cut further, to
+	// drivers.MaxInfoText.
+	maxOption = 256
 )
 
 // ErrTooLarge is returned when a terminal announces more data than it can

@@ -133,6 +133,11 @@ func FuzzParseAttendanceLog(f *testing.F) {
 		f.Add(set, 0x7FFFFFFF)
 	}
 	f.Fuzz(func(t *testing.T, b []byte, count int) {
+		for _, size := range []int{AttSize8, AttSize16, AttSize40} {
+			if l, err := DecodeAttendanceLog(b, size); err != nil || len(l.Records)*size+len(l.Trailing) != len(b) {
+				t.Fatalf("%d-byte records: %d records and %d trailing from %d bytes, %v", size, len(l.Records), len(l.Trailing), len(b), err)
+			}
+		}
 		log, err := ParseAttendanceLog(b, count)
 		if err != nil {
 			return
