@@ -64,7 +64,13 @@ func (s *session) handleEvent(ctx context.Context, ev zk.Packet) error {
 		if err != nil {
 			s.malformedEvent(ctx, "malformed alarm", ev, err)
 		} else {
-			t.rl.Log(ctx, slog.LevelWarn, "alarm "+strconv.Itoa(int(a.Type)), "terminal alarm", "alarm", a.String())
+			// One kind per alarm the protocol names, one for all others: a
+			// terminal inventing alarm types must not invent log lines.
+			kind := "alarm of another type"
+			if a.Known() {
+				kind = "alarm " + a.String()
+			}
+			t.rl.Log(ctx, slog.LevelWarn, kind, "terminal alarm", "alarm", a.String())
 		}
 		return s.c.AckEvent(ev)
 	default:

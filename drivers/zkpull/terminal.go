@@ -98,6 +98,8 @@ func (t *Terminal) ID() string { return t.cfg.ID }
 // Run implements drivers.Terminal: one session, from connect until the link
 // fails or ctx ends.
 func (t *Terminal) Run(ctx context.Context) error {
+	// The counts of this session's repeated events, however it ends.
+	defer t.rl.Flush(context.WithoutCancel(ctx))
 	c, err := t.dial(ctx)
 	if err != nil {
 		return err
@@ -112,7 +114,6 @@ func (t *Terminal) Run(ctx context.Context) error {
 		t.mu.Unlock()
 		s.saveCursor(context.WithoutCancel(ctx))
 		c.Close()
-		t.rl.Flush(context.WithoutCancel(ctx)) // the counts of this session's repeats
 	}()
 	if err := s.start(ctx); err != nil {
 		if ctx.Err() != nil {
