@@ -70,6 +70,7 @@ type Cursor struct {
 	Serial     string            `json:"serial,omitempty"`      // the terminal the cursor belongs to
 	Records    int               `json:"records,omitempty"`     // records in the terminal's log after the last pass
 	RecordSize int               `json:"record_size,omitempty"` // bytes per record in its log
+	Rejected   int               `json:"rejected,omitempty"`    // of Records, how many were set aside: no punches
 	LastID     string            `json:"last_id,omitempty"`     // punch id of the last record read
 	LastTime   string            `json:"last_time,omitempty"`   // its device-local time
 	Stamps     map[string]string `json:"stamps,omitempty"`      // push terminals: stamp per table
@@ -81,7 +82,9 @@ type StateStore interface {
 	SaveCursor(ctx context.Context, terminalID string, c Cursor) error
 }
 
-// Info is what a driver learned about its terminal.
+// Info is what a driver learned about its terminal. Its identity strings
+// are what the terminal sent, cleaned of control characters and cut to
+// MaxInfoText bytes; counts are never negative.
 type Info struct {
 	Serial      string        `json:"serial,omitempty"`
 	Platform    string        `json:"platform,omitempty"`
@@ -94,7 +97,16 @@ type Info struct {
 	Records     int           `json:"records,omitempty"`
 	UserCap     int           `json:"user_cap,omitempty"`
 	RecordCap   int           `json:"record_cap,omitempty"`
+
+	// What the driver set aside rather than let it stop the terminal.
+	RejectedRecords int    `json:"rejected_records,omitempty"` // records of the terminal's log that cannot be punches, as of the last read
+	MalformedEvents int    `json:"malformed_events,omitempty"` // live events that could not be punches, since the driver started
+	DroppedEvents   int    `json:"dropped_events,omitempty"`   // live events dropped unread (oversized, or over the queue's bound), since the driver started
+	LogError        string `json:"log_error,omitempty"`        // why the box refuses to read the terminal's log; "" once it reads again
 }
+
+// MaxInfoText bounds each string of Info.
+const MaxInfoText = 64
 
 // Reporter receives what a running terminal reports. The supervisor gives
 // each terminal its own.

@@ -24,6 +24,7 @@ type setup struct {
 	faults         []zksim.Fault
 	dump           string
 	level          slog.Level
+	hostile        string // serve a hostile terminal instead: "all" or names
 }
 
 // parseArgs parses and checks the flags. Errors are the caller's to print.
@@ -57,6 +58,7 @@ func parseArgs(args []string, stderr io.Writer) (*setup, error) {
 	tz := fs.String("timezone", "UTC", "IANA zone of the device clock")
 	fs.StringVar(&st.dump, "dump", "", "write the users and records held, as JSON, to `file` at start, on SIGUSR1 and at exit")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&st.hostile, "hostile", "", "serve a terminal that lies instead of the simulator, for testing clients: `all` (a rotation of every attack, one per connection) or some of liar, bad-log, big-events, many-events, no-serial, comma separated; only -listen and -log-level apply")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err

@@ -51,6 +51,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	if st.hostile != "" {
+		return runHostile(ctx, st, stdout, stderr)
+	}
 	st.cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: st.level}))
 	sim := zksim.New(st.cfg)
 	users := zksim.GenerateUsers(st.users)

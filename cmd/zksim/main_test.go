@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/punchbox/punchbox/drivers/zksim"
+	"github.com/punchbox/punchbox/internal/eventually"
+	"github.com/punchbox/punchbox/protocol/zk"
 )
 
 func TestRun_BadFlags(t *testing.T) {
@@ -85,18 +89,12 @@ func TestRun_ServesAndDumps(t *testing.T) {
 		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-users", "4", "-records", "25", "-seed", "3",
 			"-pacing", "fast", "-timezone", "Asia/Kolkata", "-dump", path, "-log-level", "warn"}, &stdout, &stderr)
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no dump; stderr %q", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	eventually.True(t, "the dump written at start", func() bool {
+		_, err := os.Stat(path)
+		return err == nil
+	})
 	cancel()
-	if code := <-done; code != exitOK {
+	if code := eventually.Recv(t, "run returns after cancel", done); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if !strings.Contains(stdout.String(), "listening on 127.0.0.1:0") || !strings.Contains(stdout.String(), "4 users") {
@@ -113,5 +111,82 @@ func TestRun_ServesAndDumps(t *testing.T) {
 	want := zksim.GenerateRecords(zksim.GenerateUsers(4), 25, recordsStart, 3)
 	if len(d.Users) != 4 || len(d.Records) != 25 || d.Records[24].Time != formatTime(want[24].Time) || d.Serial != zksim.DefaultSerial {
 		t.Errorf("dump: %d users, %d records, serial %q", len(d.Users), len(d.Records), d.Serial)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while run writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestRun_Hostile(t *testing.T) {
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-hostile", "liar,no-serial", "-listen", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
+	var addr string
+	eventually.True(t, "the address printed", func() bool {
+		_, rest, ok := strings.Cut(stdout.String(), "dial ")
+		addr, _, _ = strings.Cut(rest, ")")
+		return ok && strings.Contains(rest, ")")
+	})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	call := func(cmd zk.Command, data []byte) zk.Packet {
+		t.Helper()
+		if _, err := conn.Write(zk.AppendTCP(nil, zk.Packet{Command: cmd, Data: data})); err != nil {
+			t.Fatal(err)
+		}
+		var dec zk.TCPDecoder
+		buf := make([]byte, 64<<10)
+		conn.SetReadDeadline(time.Now().Add(eventually.Hung))
+		for {
+			if p, ok, err := dec.Next(); err != nil {
+				t.Fatal(err)
+			} else if ok {
+				return p
+			}
+			n, err := conn.Read(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec.Feed(buf[:n])
+		}
+	}
+	if p := call(zk.CmdConnect, nil); p.Command != zk.CmdAckOK {
+		t.Fatalf("connect: %s", p.Command)
+	}
+	p := call(zk.CmdOptionsRRQ, zk.AppendOptionRequest(nil, "~Platform"))
+	if _, v, _ := zk.ParseOption(p.Data); len(v) != 18<<10 || !strings.Contains(v, "\x1b[5m\x07") {
+		t.Errorf("the liar's platform is %d bytes", len(v))
+	}
+	cancel()
+	if code := eventually.Recv(t, "run returns after cancel", done); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "1 connections") {
+		t.Errorf("stdout %q", stdout.String())
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-hostile", "polite"}, &out, &errOut); code != exitUsage || !strings.Contains(errOut.String(), "want all or some of liar, bad-log") {
+		t.Errorf("bad -hostile: exit %d, %q", code, errOut.String())
 	}
 }

@@ -33,7 +33,16 @@ type Client struct {
 	dec     zk.TCPDecoder
 	buf     []byte
 	events  []zk.Packet // realtime events received while waiting for replies
-	out     []byte
+	// eventBytes is the payload held in events; dropped counts events
+	// dropped unread, and onDrop, if set, hears of each.
+	eventBytes int
+	dropped    int
+	onDrop     func(p zk.Packet, why string)
+	out        []byte
+	// sizes are the counts and capacities the terminal reported last, the
+	// bounds of what it may send (sizesKnown once it reported them).
+	sizes      zk.Sizes
+	sizesKnown bool
 }
 
 // Dial opens a connection to addr ("host:port") over "tcp" or "udp". The
@@ -47,7 +56,9 @@ func Dial(ctx context.Context, transport, addr string, timeout time.Duration) (*
 	if err != nil {
 		return nil, err // net's error names the transport and address
 	}
-	return &Client{conn: conn, udp: transport == "udp", timeout: timeout, buf: make([]byte, 64<<10+64)}, nil
+	c := &Client{conn: conn, udp: transport == "udp", timeout: timeout, buf: make([]byte, 64<<10+64)}
+	c.dec.Max = maxFrame
+	return c, nil
 }
 
 // Transport returns "tcp" or "udp".
@@ -232,7 +243,8 @@ func isTimeout(err error) bool { return errors.Is(err, errTimeout) }
 
 func isEOF(err error) bool { return errors.Is(err, io.EOF) }
 
-// Option reads one option, e.g. "~SerialNumber".
+// Option reads one option, e.g. "~SerialNumber": its value, cleaned of
+// control characters and invalid UTF-8 and cut to 256 bytes (zk.Text).
 func (c *Client) Option(ctx context.Context, name string) (string, error) {
 	data, err := c.Exchange(ctx, zk.CmdOptionsRRQ, zk.AppendOptionRequest(nil, name))
 	if err != nil {
@@ -242,16 +254,16 @@ func (c *Client) Option(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read option %s: %w", name, err)
 	}
-	return v, nil
+	return zk.CleanString(v, maxOption), nil
 }
 
-// Version returns the firmware version string.
+// Version returns the firmware version string, cleaned as Option's.
 func (c *Client) Version(ctx context.Context) (string, error) {
 	data, err := c.Exchange(ctx, zk.CmdGetVersion, nil)
 	if err != nil {
 		return "", fmt.Errorf("read firmware version: %w", err)
 	}
-	return zk.CString(data), nil
+	return zk.Text(data, maxOption), nil
 }
 
 // Sizes returns the terminal's counts and capacities.
@@ -260,7 +272,12 @@ func (c *Client) Sizes(ctx context.Context) (zk.Sizes, error) {
 	if err != nil {
 		return zk.Sizes{}, fmt.Errorf("read free sizes: %w", err)
 	}
-	return zk.ParseSizes(data)
+	s, err := zk.ParseSizes(data)
+	if err != nil {
+		return zk.Sizes{}, fmt.Errorf("read free sizes: %w", err)
+	}
+	c.sizes, c.sizesKnown = s, true
+	return s, nil
 }
 
 // Time reads the terminal's clock.

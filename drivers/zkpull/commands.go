@@ -7,6 +7,7 @@ import (
 
 	"github.com/punchbox/punchbox"
 	"github.com/punchbox/punchbox/drivers"
+	"github.com/punchbox/punchbox/internal/ratelog"
 	"github.com/punchbox/punchbox/protocol/zk"
 )
 
@@ -31,7 +32,7 @@ func (t *Terminal) PullNow(ctx context.Context) (drivers.PullResult, error) {
 	var res drivers.PullResult
 	err := t.do(ctx, func(ctx context.Context, s *session) error {
 		var err error
-		if res, err = s.reconcile(ctx, true, 0); err != nil {
+		if res, err = s.reconcile(ctx, true); err != nil {
 			return err
 		}
 		return s.maybeClear(ctx)
@@ -43,7 +44,7 @@ func (t *Terminal) PullNow(ctx context.Context) (drivers.PullResult, error) {
 func (t *Terminal) ReadUsers(ctx context.Context) ([]punchbox.Employee, error) {
 	var out []punchbox.Employee
 	err := t.do(ctx, func(ctx context.Context, s *session) error {
-		users, _, err := s.c.ReadUsers(ctx, 0)
+		users, _, err := s.c.ReadUsers(ctx, s.userCount(ctx))
 		if err != nil {
 			return err
 		}
@@ -60,10 +61,11 @@ func (t *Terminal) ReadUsers(ctx context.Context) ([]punchbox.Employee, error) {
 // user with the same PIN, or to a new user.
 func (t *Terminal) WriteUsers(ctx context.Context, emps []punchbox.Employee) error {
 	return t.do(ctx, func(ctx context.Context, s *session) error {
-		users, size, err := s.c.ReadUsers(ctx, 0)
+		us, err := s.c.ReadUserSet(ctx, s.userCount(ctx))
 		if err != nil {
 			return err
 		}
+		users, size := us.Users, us.Size
 		if size == 0 {
 			size = zk.UserSize72
 			if s.info.Platform != "" && !t.extendedUsers(ctx, s) {
@@ -71,7 +73,7 @@ func (t *Terminal) WriteUsers(ctx context.Context, emps []punchbox.Employee) err
 			}
 		}
 		byPIN := make(map[string]zk.User, len(users))
-		next := uint16(1)
+		next := max(uint16(1), us.MaxUID+1) // past every record, those left out included
 		for _, u := range users {
 			byPIN[u.UserID] = u
 			next = max(next, u.UID+1)
@@ -98,7 +100,7 @@ func (t *Terminal) WriteUsers(ctx context.Context, emps []punchbox.Employee) err
 		if err := s.c.Refresh(ctx); err != nil {
 			return err
 		}
-		s.users = nil // re-read on next need
+		s.users, s.usersFresh = nil, false // re-read on next need
 		t.log.Info("wrote users to the terminal", "users", len(emps))
 		return nil
 	})
@@ -145,17 +147,15 @@ func (t *Terminal) Probe(ctx context.Context) (drivers.Info, error) {
 // Inspect reads a terminal's identity, counts and clock offset over an open
 // session.
 func Inspect(ctx context.Context, c *Client, loc *time.Location, now func() time.Time) (drivers.Info, error) {
-	s := &session{t: &Terminal{loc: loc, deps: drivers.Deps{Now: now}}, c: c}
-	serial, err := c.Option(ctx, "~SerialNumber")
+	s := &session{t: &Terminal{loc: loc, deps: drivers.Deps{Now: now}, rl: ratelog.New(nil, 0, now)}, c: c}
+	info, err := identify(ctx, c)
 	if err != nil {
 		return drivers.Info{}, err
 	}
-	s.info = drivers.Info{Serial: serial, Transport: c.Transport()}
-	s.info.Platform, _ = c.Option(ctx, "~Platform")
-	s.info.DeviceName, _ = c.Option(ctx, "~DeviceName")
-	s.info.Firmware, _ = c.Version(ctx)
+	s.info = info
 	if sizes, err := c.Sizes(ctx); err == nil {
-		s.info.Users, s.info.Records, s.info.UserCap, s.info.RecordCap = sizes.Users, sizes.Records, sizes.UserCap, sizes.RecordCap
+		s.info.Users, s.info.Records = sane(sizes.Users), sane(sizes.Records)
+		s.info.UserCap, s.info.RecordCap = sane(sizes.UserCap), sane(sizes.RecordCap)
 	}
 	if err := s.readClock(ctx); err != nil {
 		return s.info, err

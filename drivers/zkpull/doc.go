@@ -5,4 +5,12 @@
 //
 // Client is one protocol session and is also what "punchbox zk" uses by
 // hand; Terminal is the driver of kind "zk" that the supervisor runs.
+//
+// A terminal is outside input. Every size and count it announces is bounded
+// (limits.go) before it is used, buffers grow as data arrives, and events
+// are queued within bounds. What the box refuses to read is a refusal: the
+// session goes on and the refusal is reported once. Records that cannot be
+// punches are set aside (aside.go): counted, kept raw by a sink that can,
+// never stored as punches. Repeated garbage is logged through
+// internal/ratelog, so that no terminal can flood the log.
 package zkpull

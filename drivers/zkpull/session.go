@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -25,11 +26,24 @@ type session struct {
 	// userSize is the terminal's user record size (0 until read).
 	users    map[uint16]string
 	userSize int
+	// usersErr is why the users could not be read this session; they are
+	// not asked for again until the next poll. usersFresh is set once they
+	// were read since the last poll.
+	usersErr   error
+	usersFresh bool
 	// dirty is set when the cursor changed since it was saved.
 	dirty bool
 	// lastRead holds the ids of the last records the latest log read
 	// found, so that a live event for one of them does not count twice.
 	lastRead map[string]bool
+	// lastGood is the id of the newest punch stored from the log.
+	lastGood string
+	// live remembers the last live punches stored.
+	live recentLive
+	// clock is the terminal's last clock reading as a naive wall time in
+	// UTC, clockAt the box's time then; clockOK once it read as a date.
+	clock, clockAt time.Time
+	clockOK        bool
 }
 
 // recentReads is how many of the last records read are remembered.
@@ -39,21 +53,12 @@ const recentReads = 256
 // not seen, and subscribes to live punches.
 func (s *session) start(ctx context.Context) error {
 	t := s.t
-	serial, err := s.c.Option(ctx, "~SerialNumber")
+	info, err := identify(ctx, s.c)
 	if err != nil {
 		return err
 	}
-	if !punchbox.ValidIdent(serial) {
-		return fmt.Errorf("terminal reports an unusable serial number %q", serial)
-	}
-	s.info = drivers.Info{Serial: serial, Transport: s.c.Transport()}
-	// Optional identity: older firmware lacks some options.
-	s.info.Platform, _ = s.c.Option(ctx, "~Platform")
-	s.info.DeviceName, _ = s.c.Option(ctx, "~DeviceName")
-	s.info.Firmware, _ = s.c.Version(ctx)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+	s.info = info
+	serial := info.Serial
 	if err := t.loadCursor(ctx); err != nil {
 		return err
 	}
@@ -78,6 +83,26 @@ func (s *session) start(ctx context.Context) error {
 		}
 	}
 	return s.poll(ctx, true)
+}
+
+// identify reads who the terminal is: its serial number, which must be
+// usable once cleaned, and the optional identity older firmware may lack,
+// every string cleaned and bounded.
+func identify(ctx context.Context, c *Client) (drivers.Info, error) {
+	raw, err := c.Option(ctx, "~SerialNumber")
+	if err != nil {
+		return drivers.Info{}, err
+	}
+	serial := zk.CleanString(raw, drivers.MaxInfoText+1)
+	if !punchbox.ValidIdent(serial) {
+		return drivers.Info{}, fmt.Errorf("terminal reports an unusable serial number %q", zk.CleanString(raw, drivers.MaxInfoText))
+	}
+	info := drivers.Info{Serial: serial, Transport: c.Transport()}
+	text := func(v string, _ error) string { return zk.CleanString(v, drivers.MaxInfoText) }
+	info.Platform = text(c.Option(ctx, "~Platform"))
+	info.DeviceName = text(c.Option(ctx, "~DeviceName"))
+	info.Firmware = text(c.Version(ctx))
+	return info, ctx.Err()
 }
 
 // loop handles live punches, commands and the periodic poll until the link
@@ -112,7 +137,8 @@ func (s *session) loop(ctx context.Context) error {
 }
 
 // poll reads the clock and the record count, and reads the log when the
-// count says it holds punches the box has not seen (always when force).
+// count says it holds punches the box has not seen (always when force). A
+// log the box refuses is reported, and the session goes on.
 func (s *session) poll(ctx context.Context, force bool) error {
 	t := s.t
 	sizes, err := s.c.Sizes(ctx)
@@ -122,18 +148,19 @@ func (s *session) poll(ctx context.Context, force bool) error {
 		return err
 	}
 	if countKnown {
-		s.info.Users, s.info.Records = sizes.Users, sizes.Records
-		s.info.UserCap, s.info.RecordCap = sizes.UserCap, sizes.RecordCap
+		s.info.Users, s.info.Records = sane(sizes.Users), sane(sizes.Records)
+		s.info.UserCap, s.info.RecordCap = sane(sizes.UserCap), sane(sizes.RecordCap)
 	}
 	if err := s.readClock(ctx); err != nil {
 		return err
 	}
-	t.report(s.info)
+	s.usersErr, s.usersFresh = nil, false // worth another try
+	s.report()
 	t.mu.Lock()
 	seen := t.cursor.Records
 	t.mu.Unlock()
 	if force || !countKnown || sizes.Records != seen {
-		if _, err := s.reconcile(ctx, false, sizes.Records); err != nil {
+		if _, err := s.reconcile(ctx, false); err != nil && !isRefused(err) {
 			return err
 		}
 	}
@@ -143,7 +170,19 @@ func (s *session) poll(ctx context.Context, force bool) error {
 	return s.saveCursor(ctx)
 }
 
-// readClock measures the terminal's clock against the box's.
+// saneCount is a record count the terminal reported, as a hint for the
+// record size: 0 (unknown) when it is negative or more than any terminal
+// holds.
+func (s *session) saneCount(n int) int {
+	if n <= 0 || n > MaxLogRecords {
+		return 0
+	}
+	return n
+}
+
+// readClock measures the terminal's clock against the box's. A reading
+// that is no date is no clock: the offset is not updated, and records are
+// not compared with it.
 func (s *session) readClock(ctx context.Context) error {
 	before := s.t.deps.Now()
 	tm, err := s.c.Time(ctx)
@@ -151,68 +190,31 @@ func (s *session) readClock(ctx context.Context) error {
 		return err
 	}
 	after := s.t.deps.Now()
+	if !zk.RealDate(tm) {
+		s.clockOK = false
+		s.t.rl.Log(ctx, slog.LevelWarn, "clock", "the terminal's clock reads no date", "clock", tm.String())
+		return nil
+	}
 	box := before.Add(after.Sub(before) / 2)
 	// The terminal's reading is truncated to the second: its true time lies
 	// half a second later on average.
 	term := punchbox.LocalTime(tm).In(s.t.loc).Add(500 * time.Millisecond)
 	s.info.ClockOffset = term.Sub(box).Round(time.Second)
 	s.info.ClockRead = after
+	s.clock, s.clockAt, s.clockOK = punchbox.LocalTime(tm).In(time.UTC), after, true
 	return nil
 }
 
-// handleEvent stores a live punch and only then acknowledges it.
-func (s *session) handleEvent(ctx context.Context, ev zk.Packet) error {
+// report hands the terminal's Info, with what the driver set aside, to the
+// supervisor. It runs on each poll and read, not on every event, so that a
+// flood of garbage cannot flood the health's consumers either.
+func (s *session) report() {
 	t := s.t
-	switch ev.Session {
-	case zk.EventAttLog:
-		e, err := zk.ParseAttLogEvent(ev.Data)
-		if err != nil {
-			// Nothing can be stored from it; the log read will find the
-			// punch if the terminal logged one.
-			t.log.Warn("malformed live punch; the next log read recovers it", "err", err, "bytes", len(ev.Data))
-			return s.c.AckEvent(ev)
-		}
-		if e.State&zk.StateRepeat != 0 {
-			t.log.Debug("terminal flagged a live punch as a repeat; not a log record", "pin", e.UserID)
-			return s.c.AckEvent(ev)
-		}
-		pin := e.UserID
-		if e.ByUID {
-			if pin, err = s.pinOf(ctx, e.UID); err != nil {
-				return err
-			}
-		}
-		p := s.punch(pin, punchbox.LocalTime(e.Time), e.State, e.Verify, e.WorkCode, punchbox.SourceLive)
-		if err := p.Validate(); err != nil {
-			t.log.Warn("unusable live punch; the next log read recovers it", "err", err)
-			return s.c.AckEvent(ev)
-		}
-		if err := t.deps.Sink.Put(ctx, []punchbox.Punch{p}); err != nil {
-			return fmt.Errorf("store live punch: %w", err) // not acked: the terminal sends it again
-		}
-		if err := s.c.AckEvent(ev); err != nil {
-			return err
-		}
-		// The punch is the terminal's newest log record, unless the log
-		// read that just ended found it already.
-		if !s.lastRead[p.ID] {
-			t.mu.Lock()
-			t.cursor.Records++
-			t.cursor.LastID, t.cursor.LastTime = p.ID, p.Local.String()
-			t.mu.Unlock()
-			s.dirty = true
-		}
-		t.contact()
-	case zk.EventAlarm:
-		a, err := zk.ParseAlarmEvent(ev.Data)
-		if err == nil {
-			t.log.Warn("terminal alarm", "alarm", a.String())
-		}
-		return s.c.AckEvent(ev)
-	default:
-		return s.c.AckEvent(ev)
-	}
-	return nil
+	t.mu.Lock()
+	s.info.RejectedRecords, s.info.MalformedEvents = t.tally.rejected, t.tally.malformed
+	s.info.DroppedEvents, s.info.LogError = t.tally.dropped, t.tally.logError
+	t.mu.Unlock()
+	t.report(s.info)
 }
 
 // punch builds a Punch read from this terminal.
@@ -223,35 +225,6 @@ func (s *session) punch(pin string, local punchbox.LocalTime, state, verify uint
 	}
 	return punchbox.NewPunch(s.t.cfg.ID, s.info.Serial, pin, local, s.t.loc,
 		punchbox.PunchState(state), punchbox.VerifyMode(verify), wc, src, s.t.deps.Now())
-}
-
-// pinOf maps an internal UID to its PIN, reading the users once per
-// session when needed.
-func (s *session) pinOf(ctx context.Context, uid uint16) (string, error) {
-	if pin, ok := s.users[uid]; ok {
-		return pin, nil
-	}
-	if err := s.loadUsers(ctx); err != nil {
-		return "", err
-	}
-	if pin, ok := s.users[uid]; ok {
-		return pin, nil
-	}
-	// A user deleted since: keep the number, as the terminal's own reports do.
-	return strconv.Itoa(int(uid)), nil
-}
-
-func (s *session) loadUsers(ctx context.Context) error {
-	users, size, err := s.c.ReadUsers(ctx, s.info.Users)
-	if err != nil {
-		return err
-	}
-	s.users = make(map[uint16]string, len(users))
-	for _, u := range users {
-		s.users[u.UID] = u.UserID
-	}
-	s.userSize = size
-	return nil
 }
 
 func (s *session) saveCursor(ctx context.Context) error {
@@ -282,6 +255,7 @@ func (t *Terminal) loadCursor(ctx context.Context) error {
 	}
 	t.mu.Lock()
 	t.cursor, t.loaded = c, true
+	t.tally.rejected = c.Rejected
 	t.mu.Unlock()
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/punchbox/punchbox/drivers"
 	"github.com/punchbox/punchbox/drivers/driverstest"
 	"github.com/punchbox/punchbox/drivers/zksim"
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/protocol/zk"
 )
 
@@ -103,8 +106,10 @@ func newTerminal(t testing.TB, sim *zksim.Sim, opts map[string]any, sink *driver
 // run starts the terminal's Run in the background.
 func run(t testing.TB, term *Terminal) *running {
 	t.Helper()
-	r := &running{term: term, sink: term.deps.Sink.(*driverstest.Sink), state: term.deps.State.(*driverstest.State),
-		report: term.deps.Report.(*driverstest.Reporter), done: make(chan error, 1)}
+	r := &running{term: term, done: make(chan error, 1)}
+	r.sink, _ = term.deps.Sink.(*driverstest.Sink) // nil for other sinks
+	r.state, _ = term.deps.State.(*driverstest.State)
+	r.report, _ = term.deps.Report.(*driverstest.Reporter)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- term.Run(ctx) }()
@@ -114,27 +119,11 @@ func run(t testing.TB, term *Terminal) *running {
 
 // stop cancels Run and returns its error.
 func (r *running) stop(t testing.TB) error {
-	r.cancel()
-	select {
-	case err := <-r.done:
-		r.done <- err
-		return err
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run did not return after cancel")
-		return nil
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after a minute.
-func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	r.cancel()
+	err := eventually.Recv(t, "Run returns after cancel", r.done)
+	r.done <- err
+	return err
 }
 
 // sameLog checks that the sink holds exactly the simulator's log.
@@ -158,4 +147,53 @@ func sameLog(t testing.TB, sink *driverstest.Sink, sim *zksim.Sim, serial string
 			t.Fatalf("punch %+v differs from records %+v", p, recs)
 		}
 	}
+}
+
+// lines is a slog.Handler that counts what is logged, by level and
+// message, and passes it on to the test logger.
+type lines struct {
+	next slog.Handler
+	mu   *sync.Mutex
+	n    map[string]int // "WARN message" → lines
+}
+
+func newLines() *lines {
+	return &lines{next: testLogger().Handler(), mu: &sync.Mutex{}, n: map[string]int{}}
+}
+
+func (l *lines) Enabled(context.Context, slog.Level) bool { return true }
+
+func (l *lines) Handle(ctx context.Context, r slog.Record) error {
+	l.mu.Lock()
+	l.n[r.Level.String()+" "+r.Message]++
+	l.mu.Unlock()
+	if l.next.Enabled(ctx, r.Level) {
+		return l.next.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (l *lines) WithAttrs(as []slog.Attr) slog.Handler {
+	return &lines{next: l.next.WithAttrs(as), mu: l.mu, n: l.n}
+}
+
+func (l *lines) WithGroup(g string) slog.Handler {
+	return &lines{next: l.next.WithGroup(g), mu: l.mu, n: l.n}
+}
+
+// count returns the lines logged at level or above whose message starts
+// with prefix ("" for all).
+func (l *lines) count(level slog.Level, prefix string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for k, v := range l.n {
+		lv, msg, _ := strings.Cut(k, " ")
+		var got slog.Level
+		got.UnmarshalText([]byte(lv))
+		if got >= level && strings.HasPrefix(msg, prefix) {
+			n += v
+		}
+	}
+	return n
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/punchbox/punchbox"
 	"github.com/punchbox/punchbox/drivers"
+	"github.com/punchbox/punchbox/internal/ratelog"
+	"github.com/punchbox/punchbox/protocol/zk"
 )
 
 func init() {
@@ -26,6 +28,9 @@ type Terminal struct {
 	loc  *time.Location
 	deps drivers.Deps
 	log  *slog.Logger
+	// rl keeps repeated events (garbage a terminal sends, alarms) to a line
+	// per kind per minute at Warn; repeats go to Debug.
+	rl *ratelog.Limiter
 
 	cmds chan command // commands for the running session
 
@@ -35,6 +40,19 @@ type Terminal struct {
 	cursor    drivers.Cursor
 	loaded    bool // cursor loaded from the state store
 	looping   bool // the session has started and runs its loop
+	tally     tally
+	// liveWindow and liveKept bound the live events kept raw: liveKept
+	// since liveWindow began, at most liveKeptPerMinute a minute.
+	liveWindow time.Time
+	liveKept   int
+}
+
+// tally is what the driver set aside, kept across sessions for Info.
+type tally struct {
+	rejected  int    // records of the log set aside, as of the last read
+	malformed int    // live events that could not be punches
+	dropped   int    // live events dropped unread
+	logError  string // why the log is refused; "" when it is read
 }
 
 // command is work to run on the live session by its owner goroutine.
@@ -70,7 +88,8 @@ func New(cfg punchbox.Terminal, deps drivers.Deps) (*Terminal, error) {
 	if deps.Sink == nil {
 		return nil, errors.New("no sink for punches")
 	}
-	return &Terminal{cfg: cfg, opts: opts, addr: addr, loc: loc, deps: deps, log: deps.Logger, cmds: make(chan command)}, nil
+	return &Terminal{cfg: cfg, opts: opts, addr: addr, loc: loc, deps: deps, log: deps.Logger,
+		rl: ratelog.New(deps.Logger, ratelog.DefaultInterval, deps.Now), cmds: make(chan command)}, nil
 }
 
 // ID implements drivers.Terminal.
@@ -79,6 +98,8 @@ func (t *Terminal) ID() string { return t.cfg.ID }
 // Run implements drivers.Terminal: one session, from connect until the link
 // fails or ctx ends.
 func (t *Terminal) Run(ctx context.Context) error {
+	// The counts of this session's repeated events, however it ends.
+	defer t.rl.Flush(context.WithoutCancel(ctx))
 	c, err := t.dial(ctx)
 	if err != nil {
 		return err
@@ -151,11 +172,22 @@ func (t *Terminal) connect(ctx context.Context, transport string) (*Client, erro
 	if err != nil {
 		return nil, err
 	}
+	// From the first packet: a terminal may send events before it answers.
+	c.onDrop = func(p zk.Packet, why string) { t.droppedEvent(ctx, p, why) }
 	if err := c.Connect(ctx, t.opts.CommKey); err != nil {
 		c.conn.Close()
 		return nil, fmt.Errorf("connect %s %s: %w", transport, t.addr, err)
 	}
 	return c, nil
+}
+
+// droppedEvent counts an event the client dropped unread and logs it
+// rate-limited.
+func (t *Terminal) droppedEvent(ctx context.Context, p zk.Packet, why string) {
+	t.mu.Lock()
+	t.tally.dropped++
+	t.mu.Unlock()
+	t.rl.Log(ctx, slog.LevelWarn, "dropped event", "dropped a live event unread", "why", why, "code", p.Session, "bytes", len(p.Data))
 }
 
 // do runs fn on the live session, waiting for its result.

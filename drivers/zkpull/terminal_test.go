@@ -13,6 +13,7 @@ import (
 	"github.com/punchbox/punchbox/drivers"
 	"github.com/punchbox/punchbox/drivers/driverstest"
 	"github.com/punchbox/punchbox/drivers/zksim"
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/protocol/zk"
 )
 
@@ -36,7 +37,7 @@ func TestReadWholeLog(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sim := startSim(t, zksim.Config{Serial: "CQUJ203160123", RecordSize: tt.size}, 50, tt.records)
 			r := run(t, newTerminal(t, sim, map[string]any{"transport": tt.transport}, nil, nil))
-			waitFor(t, "the whole log", func() bool {
+			eventually.True(t, "the whole log", func() bool {
 				return r.term.online() && r.sink.Len() == tt.records && r.term.cursorRecords() == tt.records
 			})
 			sameLog(t, r.sink, sim, "CQUJ203160123")
@@ -48,7 +49,7 @@ func TestReadWholeLog(t *testing.T) {
 			if st.LastDisableTimeout != 120 {
 				t.Errorf("DISABLEDEVICE timeout = %d s, want 120", st.LastDisableTimeout)
 			}
-			waitFor(t, "terminal enabled again", func() bool { return !sim.Disabled() })
+			eventually.True(t, "terminal enabled again", func() bool { return !sim.Disabled() })
 		})
 	}
 }
@@ -57,7 +58,7 @@ func TestCommKey(t *testing.T) {
 	sim := startSim(t, zksim.Config{CommKey: 123456}, 5, 20)
 	t.Run("right key", func(t *testing.T) {
 		r := run(t, newTerminal(t, sim, map[string]any{"commkey": 123456}, nil, nil))
-		waitFor(t, "the log", func() bool { return r.sink.Len() == 20 })
+		eventually.True(t, "the log", func() bool { return r.sink.Len() == 20 })
 	})
 	for _, tt := range []struct {
 		name string
@@ -87,14 +88,14 @@ func TestLivePunches(t *testing.T) {
 		t.Run(tr, func(t *testing.T) {
 			sim := startSim(t, zksim.Config{Serial: "LIVE0001"}, 10, 100)
 			r := run(t, newTerminal(t, sim, map[string]any{"transport": tr, "poll_interval": "1h"}, nil, nil))
-			waitFor(t, "initial read", func() bool { return r.term.online() && r.sink.Len() == 100 })
+			eventually.True(t, "initial read", func() bool { return r.term.online() && r.sink.Len() == 100 })
 			for i := 0; i < 20; i++ { // 20 distinct punches, even within one second
 				if _, ok := sim.Punch(fmt.Sprint(1001+i%10), uint8(i/10), 1); !ok {
 					t.Fatal("terminal refused a punch")
 				}
 			}
-			waitFor(t, "live punches", func() bool { return r.sink.Len() == 120 })
-			waitFor(t, "acks", func() bool { return sim.Stats().PendingEvents == 0 })
+			eventually.True(t, "live punches", func() bool { return r.sink.Len() == 120 })
+			eventually.True(t, "acks", func() bool { return sim.Stats().PendingEvents == 0 })
 			sameLog(t, r.sink, sim, "LIVE0001")
 			live := 0
 			for _, p := range r.sink.Punches() {
@@ -171,7 +172,7 @@ func TestEventsDuringBulkRead(t *testing.T) {
 			t.Errorf("event for the punch at %v never surfaced", a.Time)
 		}
 	}
-	waitFor(t, "acks", func() bool { return sim.Stats().PendingEvents == 0 })
+	eventually.True(t, "acks", func() bool { return sim.Stats().PendingEvents == 0 })
 }
 
 // A punch generator runs while the driver reads a large log: every punch in
@@ -182,16 +183,18 @@ func TestPunchesWhileReading(t *testing.T) {
 	genDone := make(chan error, 1)
 	go func() { genDone <- sim.RunPunches(ctx, 200, 7) }()
 	r := run(t, newTerminal(t, sim, map[string]any{"poll_interval": "1s"}, nil, nil))
-	waitFor(t, "first read", func() bool { return r.sink.Len() >= 50_000 })
+	eventually.True(t, "first read", func() bool { return r.sink.Len() >= 50_000 })
 	if _, err := r.term.PullNow(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	// Punches go on after the pull, live.
+	n := len(sim.Records())
+	eventually.True(t, "punches after the pull", func() bool { return len(sim.Records()) >= n+20 })
 	cancel()
 	<-genDone
 	// Random punches may repeat one another within a second; those are one
 	// punch (one id), as on a real terminal.
-	waitFor(t, "everything", func() bool { return r.sink.Len() == len(expected(sim, "BUSY0001")) && sim.Stats().PendingEvents == 0 })
+	eventually.True(t, "everything", func() bool { return r.sink.Len() == len(expected(sim, "BUSY0001")) && sim.Stats().PendingEvents == 0 })
 	sameLog(t, r.sink, sim, "BUSY0001")
 }
 
@@ -220,7 +223,7 @@ func TestDroppedMidTransfer(t *testing.T) {
 				done := make(chan error, 1)
 				go func() { done <- sup.Run(ctx) }()
 				defer func() { cancel(); <-done }()
-				waitFor(t, "the whole log", func() bool { return sink.Len() == 30_000 })
+				eventually.True(t, "the whole log", func() bool { return sink.Len() == 30_000 })
 				sameLog(t, sink, sim, "DROP0001")
 				// Punches are put only after the whole transfer arrived intact:
 				// exactly the 6 batches of the pass that succeeded.
@@ -242,17 +245,19 @@ func TestResentEventsStoredOnce(t *testing.T) {
 	sim := startSim(t, zksim.Config{Serial: "RSND0001", ResendEvery: 5 * time.Millisecond}, 5, 0)
 	var puts atomic.Int32
 	sink := &driverstest.Sink{PutFunc: func(context.Context, []punchbox.Punch) error {
-		puts.Add(1)
-		time.Sleep(40 * time.Millisecond) // a slow commit: the terminal re-sends meanwhile
+		if puts.Add(1) == 1 {
+			// A slow first commit: it ends once the terminal has re-sent
+			// an event it waits for, so that the copy reaches the driver.
+			resent(sim)
+		}
 		return nil
 	}}
 	r := run(t, newTerminal(t, sim, map[string]any{"poll_interval": "1h"}, sink, nil))
-	waitFor(t, "online", func() bool { return r.term.online() })
+	eventually.True(t, "online", func() bool { return r.term.online() })
 	for i := 0; i < 5; i++ {
 		sim.Punch("1001", uint8(i), 1) // five states: five distinct punches
-		time.Sleep(2 * time.Millisecond)
 	}
-	waitFor(t, "acks", func() bool { return sim.Stats().PendingEvents == 0 && sink.Len() == 5 })
+	eventually.True(t, "acks", func() bool { return sim.Stats().PendingEvents == 0 && sink.Len() == 5 })
 	if sim.Stats().EventsResent == 0 {
 		t.Fatal("no event was re-sent: the test proves nothing")
 	}
@@ -260,6 +265,23 @@ func TestResentEventsStoredOnce(t *testing.T) {
 		t.Errorf("%d puts for 5 punches: no re-sent copy reached the driver", n)
 	}
 	sameLog(t, r.sink, sim, "RSND0001")
+	// A re-sent copy is no new record of the terminal's log.
+	if got := r.term.cursorRecords(); got != 5 {
+		t.Errorf("cursor at %d records, want 5", got)
+	}
+}
+
+// resent waits, as a slow commit would, until sim has re-sent an event
+// for want of an acknowledgement (or the test is hung).
+func resent(sim *zksim.Sim) {
+	hung := time.After(eventually.Hung)
+	for sim.Stats().EventsResent == 0 {
+		select {
+		case <-sim.Changed():
+		case <-hung:
+			return
+		}
+	}
 }
 
 // Punches made while the box was away are back-filled on reconnect by
@@ -269,7 +291,7 @@ func TestBackfillAfterDisconnect(t *testing.T) {
 	state := &driverstest.State{}
 	sink := &driverstest.Sink{}
 	r := run(t, newTerminal(t, sim, nil, sink, state))
-	waitFor(t, "first read", func() bool { return r.term.online() && sink.Len() == 40_000 })
+	eventually.True(t, "first read", func() bool { return r.term.online() && sink.Len() == 40_000 })
 	r.stop(t)
 	cur, _ := state.LoadCursor(context.Background(), "gate-a")
 	if cur.Records != 40_000 || cur.RecordSize != zk.AttSize40 || cur.Serial != "BACK0001" || cur.LastID == "" {
@@ -281,7 +303,7 @@ func TestBackfillAfterDisconnect(t *testing.T) {
 	before := sim.Stats().DataPackets
 	// A new process: a fresh Terminal with the same saved cursor.
 	r2 := run(t, newTerminal(t, sim, nil, sink, state))
-	waitFor(t, "back-fill", func() bool { return sink.Len() == 40_025 })
+	eventually.True(t, "back-fill", func() bool { return sink.Len() == 40_025 })
 	sameLog(t, r2.sink, sim, "BACK0001")
 	if sent := sim.Stats().DataPackets - before; sent > 2 {
 		t.Errorf("back-fill sent %d DATA packets: the whole log was read again", sent)
@@ -294,7 +316,7 @@ func TestLogClearedElsewhere(t *testing.T) {
 	state := &driverstest.State{}
 	sink := &driverstest.Sink{}
 	r := run(t, newTerminal(t, sim, nil, sink, state))
-	waitFor(t, "first read", func() bool { return r.term.online() && sink.Len() == 300 })
+	eventually.True(t, "first read", func() bool { return r.term.online() && sink.Len() == 300 })
 	r.stop(t)
 	// Someone clears the log at the terminal's menu, and new punches follow.
 	c, err := Dial(context.Background(), "tcp", sim.Addr(), time.Second)
@@ -311,16 +333,19 @@ func TestLogClearedElsewhere(t *testing.T) {
 	recs := zksim.GenerateRecords(sim.Users(), 500, t0.AddDate(0, 1, 0), 9)
 	sim.AddRecords(recs...)
 	r2 := run(t, newTerminal(t, sim, nil, sink, state))
-	waitFor(t, "the new log", func() bool { return sink.Len() == 800 })
-	if got := r2.term.cursorRecords(); got != 500 {
-		t.Errorf("cursor at %d, want 500", got)
-	}
+	// The cursor moves once the punches are stored: wait for both.
+	eventually.OK(t, func() string {
+		if n, c := sink.Len(), r2.term.cursorRecords(); n != 800 || c != 500 {
+			return fmt.Sprintf("%d punches stored, cursor at %d; want 800 and 500", n, c)
+		}
+		return ""
+	})
 }
 
 func TestClockAndCommands(t *testing.T) {
 	sim := startSim(t, zksim.Config{Serial: "CMD00001", ClockOffset: 90 * time.Second}, 3, 10)
 	r := run(t, newTerminal(t, sim, map[string]any{"poll_interval": "1h"}, nil, nil))
-	waitFor(t, "online", func() bool { return r.term.online() && r.sink.Len() == 10 })
+	eventually.True(t, "online", func() bool { return r.term.online() && r.sink.Len() == 10 })
 	if off := r.report.LastInfo().ClockOffset; off < 88*time.Second || off > 92*time.Second {
 		t.Errorf("clock offset = %v, want about 90s", off)
 	}
@@ -356,7 +381,7 @@ func TestClockAndCommands(t *testing.T) {
 	if u := byPIN["2001"]; u.Name != "New Hire" || u.Privilege != punchbox.PrivilegeEnroller {
 		t.Errorf("new user = %+v", u)
 	}
-	sim.AddRecords(zksim.GenerateRecords(sim.Users(), 5, t0.AddDate(1, 0, 0), 3)...)
+	sim.AddRecords(zksim.GenerateRecords(sim.Users(), 5, t0.AddDate(0, 1, 0), 3)...) // in the past of the terminal's clock
 	res, err := r.term.PullNow(ctx)
 	if err != nil || res.Read != 15 || r.sink.Len() != 15 {
 		t.Errorf("PullNow = %+v, %v; sink %d", res, err, r.sink.Len())
@@ -375,7 +400,7 @@ func TestClearLogPolicy(t *testing.T) {
 	t.Run("never by default", func(t *testing.T) {
 		sim := startSim(t, zksim.Config{}, 5, 50)
 		r := run(t, newTerminal(t, sim, nil, nil, nil))
-		waitFor(t, "read", func() bool { return r.sink.Len() == 50 })
+		eventually.True(t, "read", func() bool { return r.sink.Len() == 50 })
 		if sim.Stats().Commands[zk.CmdClearAttLog] != 0 || len(sim.Records()) != 50 {
 			t.Fatal("log cleared without a policy")
 		}
@@ -383,12 +408,12 @@ func TestClearLogPolicy(t *testing.T) {
 	t.Run("stored", func(t *testing.T) {
 		sim := startSim(t, zksim.Config{}, 5, 50)
 		r := run(t, newTerminal(t, sim, map[string]any{"clear_log": "stored"}, nil, nil))
-		waitFor(t, "cleared", func() bool { return r.sink.Len() == 50 && len(sim.Records()) == 0 })
+		eventually.True(t, "cleared", func() bool { return r.sink.Len() == 50 && len(sim.Records()) == 0 })
 	})
 	t.Run("delivered waits for delivery", func(t *testing.T) {
 		sim := startSim(t, zksim.Config{}, 5, 50)
 		var delivered atomic.Bool
-		sink := &deliverySink{Sink: &driverstest.Sink{}, delivered: &delivered}
+		sink := &deliverySink{Sink: &driverstest.Sink{}, delivered: &delivered, asked: new(atomic.Int32)}
 		term, err := New(punchbox.Terminal{ID: "gate-a", Kind: punchbox.KindZK, Address: sim.Addr(),
 			Options: map[string]any{"clear_log": "delivered", "poll_interval": "1s"}, Enabled: true},
 			drivers.Deps{Sink: sink, Logger: testLogger(), Zone: time.UTC})
@@ -399,13 +424,14 @@ func TestClearLogPolicy(t *testing.T) {
 		defer cancel()
 		done := make(chan error, 1)
 		go func() { done <- term.Run(ctx) }()
-		waitFor(t, "read", func() bool { return sink.Len() == 50 })
-		time.Sleep(200 * time.Millisecond)
+		eventually.True(t, "read", func() bool { return sink.Len() == 50 })
+		// Two polls asked and heard "not delivered": nothing may be cleared.
+		eventually.True(t, "two delivery checks", func() bool { return sink.asked.Load() >= 2 })
 		if len(sim.Records()) != 50 {
 			t.Fatal("log cleared before delivery")
 		}
 		delivered.Store(true)
-		waitFor(t, "cleared after delivery", func() bool { return len(sim.Records()) == 0 })
+		eventually.True(t, "cleared after delivery", func() bool { return len(sim.Records()) == 0 })
 		cancel()
 		<-done
 	})
@@ -414,9 +440,13 @@ func TestClearLogPolicy(t *testing.T) {
 type deliverySink struct {
 	*driverstest.Sink
 	delivered *atomic.Bool
+	asked     *atomic.Int32 // Delivered calls that answered false
 }
 
 func (d *deliverySink) Delivered(ctx context.Context, ids []string) (bool, error) {
+	if !d.delivered.Load() {
+		d.asked.Add(1)
+	}
 	for _, id := range ids {
 		if !d.Has(id) {
 			return false, nil

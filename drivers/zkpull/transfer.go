@@ -2,7 +2,6 @@ package zkpull
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 
 	"github.com/punchbox/punchbox/protocol/zk"
@@ -28,9 +27,29 @@ func (c *Client) prepare(ctx context.Context, req zk.WRRQ) (dataset, error) {
 		if err != nil {
 			return dataset{}, fmt.Errorf("prepare dataset: %w", err)
 		}
+		bound, why := tableBound(req, c.sizes, c.sizesKnown)
+		if st.Size > bound || st.Size < 4 {
+			c.free(ctx) // best effort: the terminal holds the buffer otherwise
+			if st.Size < 4 {
+				return dataset{}, refused(fmt.Errorf("prepare %s: %w: a dataset of %d bytes has no length", tableName(req), zk.ErrTruncated, st.Size))
+			}
+			return dataset{}, refused(fmt.Errorf("prepare %s: %w: %d bytes announced, over the bound of %d bytes (%s)",
+				tableName(req), ErrTooLarge, st.Size, bound, why))
+		}
 		return dataset{size: st.Size}, nil
 	}
 	return dataset{}, fmt.Errorf("prepare dataset: %w", zk.CheckReply(zk.CmdDataWRRQ, p.Command))
+}
+
+// tableName names the table a request reads, for messages.
+func tableName(req zk.WRRQ) string {
+	switch {
+	case req.Command == zk.CmdAttLogRRQ:
+		return "attendance"
+	case req.Command == zk.CmdUserTempRRQ && req.Fct == zk.FctUser:
+		return "users"
+	}
+	return fmt.Sprintf("table %s/%d", req.Command, req.Fct)
 }
 
 // free releases the terminal's transfer buffer.
@@ -39,9 +58,9 @@ func (c *Client) free(ctx context.Context) error {
 	return err
 }
 
-// read returns bytes [off, end) of a prepared dataset, in chunks of the
-// size clients use on the transport; a chunk that fails on UDP is asked
-// for again, up to three times.
+// read appends bytes [off, end) of a prepared dataset to dst, in chunks of
+// the size clients use on the transport; a chunk that fails on UDP is
+// asked for again, up to three times. dst grows as the data arrives.
 func (c *Client) read(ctx context.Context, ds dataset, off, end uint32, dst []byte) ([]byte, error) {
 	if ds.inline != nil {
 		if end > uint32(len(ds.inline)) || off > end {
@@ -125,7 +144,7 @@ func (c *Client) readTable(ctx context.Context, req zk.WRRQ) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	set, err := c.read(ctx, ds, 0, ds.size, make([]byte, 0, ds.size))
+	set, err := c.read(ctx, ds, 0, ds.size, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -135,99 +154,4 @@ func (c *Client) readTable(ctx context.Context, req zk.WRRQ) ([]byte, error) {
 		}
 	}
 	return set, nil
-}
-
-// ReadAttendance reads the whole attendance log. countHint is the record
-// count from Sizes (0 when unknown), used to cross-check the record size.
-// It returns the records and their size in bytes.
-func (c *Client) ReadAttendance(ctx context.Context, countHint int) ([]zk.Attendance, int, error) {
-	set, err := c.readTable(ctx, zk.WRRQAttendance)
-	if err != nil {
-		return nil, 0, fmt.Errorf("read attendance: %w", err)
-	}
-	recs, size, err := zk.ParseAttendanceSet(set, countHint)
-	if err != nil {
-		return nil, 0, fmt.Errorf("read attendance: %w", err)
-	}
-	return recs, size, nil
-}
-
-// ErrLogChanged means the terminal's log no longer continues the records
-// read before: it was cleared or rewritten, and must be read whole.
-var ErrLogChanged = fmt.Errorf("attendance log changed since the last read")
-
-// ReadAttendanceFrom reads the records from index from (0-based) to the end
-// of the log, whose records are size bytes each, transferring only those.
-// The record at from-1 is read too and returned first, so the caller can
-// check that the log still continues what it read before. It returns
-// ErrLogChanged when the log has fewer than from records or its length is
-// not a whole number of records of that size.
-func (c *Client) ReadAttendanceFrom(ctx context.Context, from, size int) ([]zk.Attendance, error) {
-	if from < 1 || (size != zk.AttSize8 && size != zk.AttSize16 && size != zk.AttSize40) {
-		return nil, fmt.Errorf("read attendance from %d: %w", from, zk.ErrRecordSize)
-	}
-	ds, err := c.prepare(ctx, zk.WRRQAttendance)
-	if err != nil {
-		return nil, fmt.Errorf("read attendance: %w", err)
-	}
-	body := int64(ds.size) - 4
-	if body < 0 || body%int64(size) != 0 || body/int64(size) < int64(from) {
-		if ds.inline == nil {
-			c.free(ctx)
-		}
-		return nil, ErrLogChanged
-	}
-	off := uint32(4 + (from-1)*size)
-	buf, err := c.read(ctx, ds, 0, 4, nil)
-	if err == nil && binary.LittleEndian.Uint32(buf) != uint32(body) {
-		err = fmt.Errorf("%w: length prefix %d, dataset %d", zk.ErrTruncated, binary.LittleEndian.Uint32(buf), body)
-	}
-	if err == nil {
-		buf, err = c.read(ctx, ds, off, ds.size, buf[:0])
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read attendance: %w", err)
-	}
-	if ds.inline == nil {
-		if err := c.free(ctx); err != nil {
-			return nil, fmt.Errorf("free transfer buffer: %w", err)
-		}
-	}
-	return zk.DecodeAttendance(buf, size, nil)
-}
-
-// ReadUsers reads every user enrolled on the terminal, with the user record
-// size (28 or 72).
-func (c *Client) ReadUsers(ctx context.Context, countHint int) ([]zk.User, int, error) {
-	set, err := c.readTable(ctx, zk.WRRQUsers)
-	if err != nil {
-		return nil, 0, fmt.Errorf("read users: %w", err)
-	}
-	users, size, err := zk.ParseUserSet(set, countHint)
-	if err != nil {
-		return nil, 0, fmt.Errorf("read users: %w", err)
-	}
-	return users, size, nil
-}
-
-// WriteUser creates or replaces the user with u's UID. Call Refresh after
-// the last write.
-func (c *Client) WriteUser(ctx context.Context, u zk.User, size int) error {
-	data, err := zk.AppendUser(nil, u, size)
-	if err != nil {
-		return err
-	}
-	if _, err := c.Exchange(ctx, zk.CmdUserWRQ, data); err != nil {
-		return fmt.Errorf("write user %s: %w", u.UserID, err)
-	}
-	return nil
-}
-
-// RegisterEvents subscribes the session to realtime events (zk.Event*
-// bits); 0 unsubscribes.
-func (c *Client) RegisterEvents(ctx context.Context, mask uint32) error {
-	if _, err := c.Exchange(ctx, zk.CmdRegEvent, binary.LittleEndian.AppendUint32(nil, mask)); err != nil {
-		return fmt.Errorf("register events: %w", err)
-	}
-	return nil
 }

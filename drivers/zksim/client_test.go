@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/protocol/zk"
 )
 
@@ -16,7 +17,7 @@ import (
 // through protocol/zk.
 
 // hungAfter stops a hung test; it is no assertion about speed.
-const hungAfter = 20 * time.Second
+var hungAfter = eventually.Hung
 
 // startSim runs a simulator on 127.0.0.1:0 until the test ends.
 func startSim(t testing.TB, cfg Config) *Sim {
@@ -30,13 +31,8 @@ func startSim(t testing.TB, cfg Config) *Sim {
 	go func() { done <- s.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		case <-time.After(hungAfter):
-			t.Errorf("run did not return after cancel")
+		if err := eventually.Recv(t, "run returns after cancel", done); err != nil {
+			t.Errorf("run: %v", err)
 		}
 	})
 	return s
@@ -51,8 +47,7 @@ type client struct {
 	buf     []byte
 	session uint16
 	reply   uint16
-	events  []zk.Packet   // realtime events seen while waiting for replies
-	wait    time.Duration // how long a transfer packet may take (hungAfter)
+	events  []zk.Packet // realtime events seen while waiting for replies
 }
 
 func dial(t testing.TB, addr string, tcp bool) *client {
@@ -66,7 +61,7 @@ func dial(t testing.TB, addr string, tcp bool) *client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &client{t: t, tcp: tcp, conn: conn, buf: make([]byte, 128<<10), wait: hungAfter}
+	return &client{t: t, tcp: tcp, conn: conn, buf: make([]byte, 128<<10)}
 }
 
 // use makes c report to t, a subtest, until the returned func restores
@@ -250,7 +245,7 @@ func (c *client) collect(id uint16) ([]byte, error) {
 	}
 	var out []byte
 	for i := 0; ; i++ {
-		p, err := c.recvWithin(c.wait)
+		p, err := c.recvWithin(hungAfter)
 		if err != nil {
 			return out, err
 		}

@@ -6,20 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/protocol/zk"
 )
-
-// eventually polls cond until it holds; the bound only stops a hung test.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(hungAfter)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: never happened", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 func TestDisable(t *testing.T) {
 	t.Run("AutoEnableAfterSilence", func(t *testing.T) {
@@ -37,7 +26,7 @@ func TestDisable(t *testing.T) {
 		if st := s.Stats(); st.Disables != 1 || st.LastDisableTimeout != 1 {
 			t.Errorf("stats %+v", st)
 		}
-		eventually(t, "auto-enable", func() bool { return !s.Disabled() })
+		eventually.True(t, "auto-enable", func() bool { return !s.Disabled() })
 		if st := s.Stats(); st.AutoEnables != 1 {
 			t.Errorf("auto-enables %d", st.AutoEnables)
 		}
@@ -52,8 +41,8 @@ func TestDisable(t *testing.T) {
 			c.connect(0)
 			c.expect(zk.CmdDisableDevice, u32(1), zk.CmdAckOK)
 			c.expect(zk.CmdExit, nil, zk.CmdAckOK)
-			eventually(t, "session end", func() bool { return s.Stats().Sessions == 0 })
-			eventually(t, "auto-enable", func() bool { return !s.Disabled() })
+			eventually.True(t, "session end", func() bool { return s.Stats().Sessions == 0 })
+			eventually.True(t, "auto-enable", func() bool { return !s.Disabled() })
 		}
 	})
 	t.Run("NoTimeoutStaysDisabled", func(t *testing.T) {
@@ -63,9 +52,15 @@ func TestDisable(t *testing.T) {
 			c.connect(0)
 			c.expect(zk.CmdDisableDevice, nil, zk.CmdAckOK)
 			c.expect(zk.CmdExit, nil, zk.CmdAckOK)
-			eventually(t, "session end", func() bool { return s.Stats().Sessions == 0 })
+			eventually.True(t, "session end", func() bool { return s.Stats().Sessions == 0 })
 			if !s.Disabled() {
 				t.Error("a session that ended re-enabled the device")
+			}
+			s.mu.Lock()
+			timers := len(s.timers)
+			s.mu.Unlock()
+			if timers != 0 {
+				t.Errorf("%d disable time-outs run: one would re-enable the device", timers)
 			}
 			if st := s.Stats(); st.LastDisableTimeout != 0 {
 				t.Errorf("last timeout %d", st.LastDisableTimeout)
@@ -104,7 +99,7 @@ func TestIdleUDPSession(t *testing.T) {
 	s := startSim(t, Config{SessionIdle: 100 * time.Millisecond})
 	c := dial(t, s.Addr(), false)
 	c.connect(0)
-	eventually(t, "idle session dropped", func() bool { return s.Stats().Sessions == 0 })
+	eventually.True(t, "idle session dropped", func() bool { return s.Stats().Sessions == 0 })
 	c.expect(zk.CmdGetTime, nil, zk.CmdAckUnauth)
 }
 
@@ -216,7 +211,7 @@ func TestRunPunches(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.RunPunches(ctx, 500, 1) }()
-	eventually(t, "punches", func() bool { return len(s.Records()) >= 5 })
+	eventually.True(t, "punches", func() bool { return len(s.Records()) >= 5 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

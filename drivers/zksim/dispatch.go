@@ -182,12 +182,12 @@ func (s *Sim) writeUser(data []byte) bool {
 		return false
 	}
 	set := binary.LittleEndian.AppendUint32(make([]byte, 0, 4+len(data)), uint32(len(data)))
-	users, _, err := zk.ParseUserSet(append(set, data...), 1)
-	if err != nil || len(users) != 1 {
+	us, err := zk.ParseUserSet(append(set, data...), 1)
+	if err != nil || len(us.Users) != 1 {
 		return false
 	}
-	if err := s.dev.upsertUser(users[0]); err != nil {
-		s.log.Debug("user write refused", "uid", users[0].UID, "err", err)
+	if err := s.dev.upsertUser(us.Users[0]); err != nil {
+		s.log.Debug("user write refused", "uid", us.Users[0].UID, "err", err)
 		return false
 	}
 	return true

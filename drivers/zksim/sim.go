@@ -165,6 +165,7 @@ func New(cfg Config) *Sim {
 	}
 	s.dev = newDevice(cfg)
 	s.stats.commands = make(map[zk.Command]int)
+	s.stats.changed = make(chan struct{}, 1)
 	return s
 }
 

@@ -3,11 +3,13 @@ package zksim
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"net"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/punchbox/punchbox/internal/eventually"
 	"github.com/punchbox/punchbox/protocol/zk"
 )
 
@@ -270,25 +272,19 @@ func TestRun_CancelLeavesNoGoroutines(t *testing.T) {
 	dial(t, s.Addr(), true)
 
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(hungAfter):
-		t.Fatal("run did not return")
+	if err := eventually.Recv(t, "run returns", done); err != nil {
+		t.Fatalf("run: %v", err)
 	}
 	if st := s.Stats(); st.Sessions != 0 {
 		t.Errorf("%d sessions open after run", st.Sessions)
 	}
-	deadline := time.Now().Add(hungAfter)
-	for runtime.NumGoroutine() > base {
-		if time.Now().After(deadline) {
+	eventually.OK(t, func() string {
+		if n := runtime.NumGoroutine(); n > base {
 			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines, %d before:\n%s", runtime.NumGoroutine(), base, buf[:runtime.Stack(buf, true)])
+			return fmt.Sprintf("%d goroutines, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return ""
+	})
 }
 
 func TestRun_BeforeListen(t *testing.T) {

@@ -31,6 +31,19 @@ type counters struct {
 	mu sync.Mutex
 	Stats
 	commands map[zk.Command]int
+	changed  chan struct{} // signalled, coalesced, after every change
+}
+
+// Changed returns a channel that receives a signal (coalesced) after any
+// counter of Stats changes, for tests to wait on what the simulator saw.
+func (s *Sim) Changed() <-chan struct{} { return s.stats.changed }
+
+// signal wakes a waiter of Changed; the caller holds mu.
+func (c *counters) signal() {
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
 }
 
 // Stats returns a snapshot of the counters.
@@ -48,12 +61,14 @@ func (s *Sim) Stats() Stats {
 func (c *counters) add(f func(st *Stats)) {
 	c.mu.Lock()
 	f(&c.Stats)
+	c.signal()
 	c.mu.Unlock()
 }
 
 func (c *counters) command(cmd zk.Command) {
 	c.mu.Lock()
 	c.commands[cmd]++
+	c.signal()
 	c.mu.Unlock()
 }
 

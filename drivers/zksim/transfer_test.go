@@ -66,9 +66,9 @@ func TestBulkRead_Attendance(t *testing.T) {
 					set := c.readDataset(zk.WRRQAttendance, chunkFor(tcp))
 					c.expect(zk.CmdEnableDevice, nil, zk.CmdAckOK)
 					checkRecords(t, set, size, recs)
-					got, inferred, err := zk.ParseAttendanceSet(set, n)
-					if err != nil || inferred != size || len(got) != n {
-						t.Errorf("parse: %d records of %d bytes, %v", len(got), inferred, err)
+					log, err := zk.ParseAttendanceLog(set, n)
+					if err != nil || log.Size != size || len(log.Records) != n {
+						t.Errorf("parse: %d records of %d bytes, %v", len(log.Records), log.Size, err)
 					}
 				})
 			}
@@ -91,10 +91,11 @@ func TestBulkRead_Users(t *testing.T) {
 					if len(set) != 4+n*size {
 						t.Fatalf("%d bytes, want %d", len(set), 4+n*size)
 					}
-					got, inferred, err := zk.ParseUserSet(set, n)
-					if err != nil || inferred != size {
-						t.Fatalf("parse: size %d, %v", inferred, err)
+					us, err := zk.ParseUserSet(set, n)
+					if err != nil || us.Size != size || us.Skipped != 0 {
+						t.Fatalf("parse: %+v, %v", us, err)
 					}
+					got := us.Users
 					for i := range users {
 						if w := fitUser(users[i], size); got[i] != w {
 							t.Fatalf("user %d: got %+v, want %+v", i, got[i], w)

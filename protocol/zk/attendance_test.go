@@ -20,8 +20,8 @@ func TestAttendance40Golden(t *testing.T) {
 	if err != nil || string(enc) != string(rec) {
 		t.Errorf("AppendAttendance = % x, %v\nwant % x", enc, err, rec)
 	}
-	if size, err := InferAttendanceSize(rec, 0); err != nil || size != AttSize40 {
-		t.Errorf("InferAttendanceSize = %d, %v", size, err)
+	if size, err := DecideAttendanceSize(rec, 0); err != nil || size != AttSize40 {
+		t.Errorf("DecideAttendanceSize = %d, %v", size, err)
 	}
 }
 
@@ -68,53 +68,15 @@ func TestAttendanceRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			// No count hint: the size must come from the data alone.
-			got, gotSize, err := ParseAttendanceSet(set, 0)
-			if err != nil || gotSize != size {
-				t.Fatalf("ParseAttendanceSet size = %d, %v", gotSize, err)
+			log, err := ParseAttendanceLog(set, 0)
+			if err != nil || log.Size != size || log.Trailing != nil {
+				t.Fatalf("ParseAttendanceLog size = %d, %v", log.Size, err)
 			}
+			got := log.Records
 			for i := range recs {
 				if w := view(recs[i], size); got[i] != w {
 					t.Fatalf("record %d = %+v, want %+v", i, got[i], w)
 				}
-			}
-		})
-	}
-}
-
-func TestInferAttendanceSize(t *testing.T) {
-	two40, _ := AppendAttendanceSet(nil, sampleAttendance(2), AttSize40)  // 80 bytes: also 5×16 or 10×8
-	five16, _ := AppendAttendanceSet(nil, sampleAttendance(5), AttSize16) // 80 bytes
-	ten8, _ := AppendAttendanceSet(nil, sampleAttendance(10), AttSize8)   // 80 bytes
-	four8, _ := AppendAttendanceSet(nil, sampleAttendance(4), AttSize8)   // 32 bytes: also 2×16
-	junk := append([]byte{80, 0, 0, 0}, make([]byte, 80)...)              // zeros: times of 2000-01-01, state 0
-	junk2 := append([]byte{40, 0, 0, 0}, []byte("this is not an attendance record at all!")...)
-	tests := []struct {
-		name     string
-		set      []byte
-		hint     int
-		wantSize int
-		wantErr  error
-	}{
-		{"80 bytes of 40-byte records", two40, 0, AttSize40, nil},
-		{"80 bytes of 16-byte records", five16, 0, AttSize16, nil},
-		{"80 bytes of 8-byte records", ten8, 0, AttSize8, nil},
-		{"32 bytes of 8-byte records", four8, 0, AttSize8, nil},
-		{"hint picks among plausible forms", junk, 10, AttSize8, nil},
-		{"a lying hint does not override the content", two40, 7, AttSize40, nil},
-		{"text is no record", junk2, 0, 0, ErrRecordSize},
-		{"length prefix too long", append([]byte{81, 0, 0, 0}, two40[4:]...), 0, 0, ErrTruncated},
-		{"length prefix too short", append([]byte{40, 0, 0, 0}, two40[4:]...), 0, 0, ErrTruncated},
-		{"no prefix", []byte{1, 2}, 0, 0, ErrTruncated},
-		{"41 bytes", append([]byte{41, 0, 0, 0}, make([]byte, 41)...), 0, 0, ErrRecordSize},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, size, err := ParseAttendanceSet(tt.set, tt.hint)
-			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			if size != tt.wantSize {
-				t.Errorf("size = %d, want %d", size, tt.wantSize)
 			}
 		})
 	}

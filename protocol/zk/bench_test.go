@@ -17,7 +17,7 @@ func BenchmarkDecodeAttendance40(b *testing.B) {
 	b.SetBytes(int64(len(set)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		size, err := InferAttendanceSize(set[4:], n)
+		size, err := DecideAttendanceSize(set[4:], n)
 		if err != nil || size != AttSize40 {
 			b.Fatal(size, err)
 		}

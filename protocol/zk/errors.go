@@ -15,6 +15,7 @@ var (
 	ErrRecordSize    = errors.New("zk: cannot tell the record size")
 	ErrTimeRange     = errors.New("zk: time outside 2000-2136")
 	ErrBadLength     = errors.New("zk: unexpected data length")
+	ErrImplausible   = errors.New("zk: implausible record")
 )
 
 // ReplyError is a reply code that means failure, returned as an error so

@@ -126,6 +126,12 @@ var alarmNames = map[uint16]string{
 	AlarmTamper: "tamper", AlarmMisoperated: "misoperation", AlarmDoorClosed: "door closed",
 }
 
+// Known reports whether the alarm is of a type the protocol names.
+func (a AlarmEvent) Known() bool {
+	_, ok := alarmNames[a.Type]
+	return ok
+}
+
 // String names the alarm type.
 func (a AlarmEvent) String() string {
 	if n, ok := alarmNames[a.Type]; ok {

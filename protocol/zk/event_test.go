@@ -83,8 +83,11 @@ func TestAlarmEvent(t *testing.T) {
 			t.Errorf("round trip of %v = %+v, %v", a, got, err)
 		}
 	}
-	if got, _ := ParseAlarmEvent([]byte{0x54, 0, 0, 0, 0, 0, 0, 0}); got.String() != "door closed" {
+	if got, _ := ParseAlarmEvent([]byte{0x54, 0, 0, 0, 0, 0, 0, 0}); got.String() != "door closed" || !got.Known() {
 		t.Errorf("8-byte door alarm = %v", got)
+	}
+	if got, _ := ParseAlarmEvent([]byte{0x99, 0, 0, 0}); got.String() != "alarm 0x99" || got.Known() {
+		t.Errorf("alarm of no known type = %v, known %v", got, got.Known())
 	}
 	if _, err := ParseAlarmEvent([]byte{1, 2, 3}); !errors.Is(err, ErrBadLength) {
 		t.Errorf("3-byte alarm: %v", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -32,8 +33,11 @@ func FuzzParsePacket(f *testing.F) {
 
 func FuzzTCPDecoder(f *testing.F) {
 	seed(f)
+	// A frame announcing 4 GiB, and one over a client's limit.
+	f.Add([]byte{0x50, 0x50, 0x82, 0x7d, 0xF0, 0xFF, 0xFF, 0xFF, 1, 2, 3})
+	f.Add(AppendTCP(nil, Packet{Command: CmdRegEvent, Data: make([]byte, 200)}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var d TCPDecoder
+		d := TCPDecoder{Max: 128}
 		half := len(b) / 2
 		for _, piece := range [][]byte{b[:half], b[half:]} {
 			d.Feed(piece)
@@ -48,8 +52,11 @@ func FuzzTCPDecoder(f *testing.F) {
 				if err == nil && !ok {
 					break
 				}
-				if ok && p.Len() > MaxTCPFrame {
+				if ok && p.Len() > d.Max {
 					t.Fatal("oversized packet returned")
+				}
+				if d.Buffered() > len(b) {
+					t.Fatal("decoder holds more than it was fed")
 				}
 			}
 		}
@@ -59,8 +66,9 @@ func FuzzTCPDecoder(f *testing.F) {
 func FuzzSerialDecoder(f *testing.F) {
 	seed(f)
 	f.Add(AppendSerial(nil, 1, Packet{Command: CmdConnect}))
+	f.Add(append([]byte{1, 1, 0x81, 0x7e, 0xFF, 0xFF, 0, 0}, AppendSerial(nil, 1, Packet{Command: CmdConnect})...))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var d SerialDecoder
+		d := SerialDecoder{Max: 64}
 		d.Feed(b)
 		for i := 0; ; i++ {
 			if i > len(b)+1 {
@@ -76,37 +84,100 @@ func FuzzSerialDecoder(f *testing.F) {
 			if got := AppendSerial(nil, id, p); !bytes.Contains(b, got) {
 				t.Fatal("accepted frame is not in the input")
 			}
+			if p.Len() > d.Max {
+				t.Fatal("oversized packet returned")
+			}
 		}
 	})
 }
 
-func FuzzParseAttendanceSet(f *testing.F) {
-	seed(f)
+// hostileLogs are attendance datasets a lying terminal sends: a partial
+// record at the end, a PIN with control characters, sentinel times,
+// erased flash, and a length prefix announcing erased flash.
+func hostileLogs(f *testing.F) [][]byte {
+	body := records40(f, 20)
+	setPIN40(body, 3, "1\x1b[2J\x07")
+	setTime40(body, 4, 0)
+	setTime40(body, 5, 0x7FFFFFFF)
+	setTime40(body, 6, 0xFFFFFFFF)
+	erased := make([]byte, 4*AttSize40)
+	for i := range erased {
+		erased[i] = 0xFF
+	}
+	return [][]byte{
+		withPrefix(append(records40(f, 5), 1, 2, 3)),
+		withPrefix(body),
+		withPrefix(erased),
+		append([]byte{0xF0, 0xFF, 0xFF, 0xFF}, records40(f, 2)...),
+	}
+}
+
+// seedCount is seed for fuzzers that also take a count.
+func seedCount(f *testing.F) {
+	for _, v := range allVectors(f) {
+		f.Add(v, 0)
+	}
+}
+
+func FuzzParseAttendanceLog(f *testing.F) {
+	seedCount(f)
 	for _, size := range []int{AttSize8, AttSize16, AttSize40} {
 		set, _ := AppendAttendanceSet(nil, sampleAttendance(3), size)
-		f.Add(set)
+		f.Add(set, 0)
+		f.Add(set, 3)
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		recs, size, err := ParseAttendanceSet(b, 0)
+	for _, set := range hostileLogs(f) {
+		f.Add(set, 0)
+		f.Add(set, 20)
+		f.Add(set, -1)
+		f.Add(set, 0x7FFFFFFF)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, count int) {
+		for _, size := range []int{AttSize8, AttSize16, AttSize40} {
+			if l, err := DecodeAttendanceLog(b, size); err != nil || len(l.Records)*size+len(l.Trailing) != len(b) {
+				t.Fatalf("%d-byte records: %d records and %d trailing from %d bytes, %v", size, len(l.Records), len(l.Trailing), len(b), err)
+			}
+		}
+		log, err := ParseAttendanceLog(b, count)
 		if err != nil {
 			return
 		}
-		if len(recs)*size != len(b)-4 {
-			t.Fatalf("%d records of %d bytes from a %d-byte set", len(recs), size, len(b))
+		if len(b) == 4 {
+			if log.Size != 0 || len(log.Records) != 0 {
+				t.Fatal("records from an empty set")
+			}
+			return
+		}
+		if len(log.Records)*log.Size+len(log.Trailing) != len(b)-4 || len(log.Trailing) >= log.Size {
+			t.Fatalf("%d records of %d bytes and %d trailing from a %d-byte set", len(log.Records), log.Size, len(log.Trailing), len(b))
+		}
+		for i := range log.Records {
+			if err := log.Check(i); err == nil && !RealDate(log.Records[i].Time) {
+				t.Fatalf("record %d passes with time %v", i, log.Records[i].Time)
+			}
 		}
 	})
 }
 
 func FuzzParseUserSet(f *testing.F) {
-	seed(f)
-	f.Add(vector(f, "tcp-users72")[TCPHeaderLen+HeaderLen:])
-	f.Fuzz(func(t *testing.T, b []byte) {
-		users, size, err := ParseUserSet(b, 0)
-		if err != nil {
+	seedCount(f)
+	f.Add(vector(f, "tcp-users72")[TCPHeaderLen+HeaderLen:], 7)
+	users := []User{{UID: 1, Name: "a\x1b\x07", UserID: "1\x1b"}, {UID: 2, Name: "b", UserID: "2"}}
+	set, _ := AppendUserSet(nil, users, UserSize72)
+	f.Add(set, 2)
+	f.Add(append(set, 1, 2, 3), -5)
+	f.Fuzz(func(t *testing.T, b []byte, count int) {
+		us, err := ParseUserSet(b, count)
+		if err != nil || len(b) == 4 {
 			return
 		}
-		if len(users)*size != len(b)-4 {
-			t.Fatalf("%d users of %d bytes from a %d-byte set", len(users), size, len(b))
+		if (len(us.Users)+us.Skipped)*us.Size+us.Trailing != len(b)-4 {
+			t.Fatalf("%d users and %d skipped of %d bytes, %d trailing, from a %d-byte set", len(us.Users), us.Skipped, us.Size, us.Trailing, len(b))
+		}
+		for _, u := range us.Users {
+			if strings.ContainsFunc(u.Name+u.Password, func(r rune) bool { return !printable(r) }) {
+				t.Fatalf("user %+v keeps a control character", u)
+			}
 		}
 	})
 }

@@ -29,10 +29,15 @@ func AppendSerial(dst []byte, deviceID byte, p Packet) []byte {
 // SerialDecoder cuts a serial byte stream into packets. Unlike TCP, a serial
 // line can lose or garble bytes, so the decoder resynchronises: bytes that
 // cannot start a frame are skipped, and a frame with a bad checksum is
-// dropped with ErrChecksum.
+// dropped with ErrChecksum. The u16 length of a frame bounds what it waits
+// for; a header announcing more than Max is taken for noise and skipped.
 type SerialDecoder struct {
 	stream
 	Skipped int // bytes discarded while searching for a frame
+	// Max is the longest inner packet accepted; 0 means MaxSerialFrame.
+	// Terminals send at most 1 KiB of data per packet on a serial line, so
+	// a client can set it much lower and resynchronise sooner.
+	Max int
 }
 
 // Next returns the next complete packet and the device id it came from, or
@@ -61,7 +66,7 @@ func (d *SerialDecoder) Next() (p Packet, deviceID byte, ok bool, err error) {
 			return Packet{}, 0, false, nil
 		}
 		n := int(binary.LittleEndian.Uint16(b[4:]))
-		if n < HeaderLen {
+		if n < HeaderLen || (d.Max > 0 && n > d.Max) {
 			d.off++ // not a real header; search on
 			d.Skipped++
 			continue

@@ -76,3 +76,21 @@ func TestSerialResync(t *testing.T) {
 		t.Fatalf("good frames %d, checksum errors %d: want the clean frame found after the corrupt one", good, checksumErrs)
 	}
 }
+
+// A header announcing more than the decoder's limit is noise: it is
+// skipped at once, and the real frame behind it is found without waiting
+// for 64 KiB that never come.
+func TestSerialMax(t *testing.T) {
+	want := Packet{Command: CmdAckOK, Session: 9, Reply: 1}
+	b := append([]byte{3, 3, 0x81, 0x7e, 0xFF, 0xFF, 0, 0}, AppendSerial(nil, 3, want)...)
+	d := SerialDecoder{Max: 1 << 10}
+	d.Feed(b)
+	p, id, ok, err := d.Next()
+	if err != nil || !ok || id != 3 {
+		t.Fatalf("Next = %v, %d, %v", ok, id, err)
+	}
+	samePackets(t, []Packet{p}, []Packet{want})
+	if d.Skipped == 0 {
+		t.Error("the false header was not skipped")
+	}
+}

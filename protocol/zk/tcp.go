@@ -26,8 +26,15 @@ func AppendTCP(dst []byte, p Packet) []byte {
 
 // TCPDecoder cuts a TCP byte stream into packets. Feed it what the socket
 // delivers, in any pieces: frames split across reads and several frames in
-// one read are both handled.
-type TCPDecoder struct{ stream }
+// one read are both handled. It holds at most one partial frame and what
+// the last Feed brought: a frame's announced length is checked against Max
+// before any of it is kept.
+type TCPDecoder struct {
+	stream
+	// Max is the longest packet accepted (header included); 0 means
+	// MaxTCPFrame. A client sets it to what terminals really send.
+	Max int
+}
 
 // Next returns the next complete packet, or ok=false when more bytes are
 // needed. Its Data aliases the decoder's buffer and stays valid until the
@@ -44,8 +51,12 @@ func (d *TCPDecoder) Next() (p Packet, ok bool, err error) {
 		return Packet{}, false, fmt.Errorf("%w: % x", ErrBadMagic, b[:4])
 	}
 	n := binary.LittleEndian.Uint32(b[4:])
-	if n > MaxTCPFrame {
-		return Packet{}, false, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, n)
+	limit := uint32(MaxTCPFrame)
+	if d.Max > 0 && d.Max < MaxTCPFrame {
+		limit = uint32(d.Max)
+	}
+	if n > limit {
+		return Packet{}, false, fmt.Errorf("%w: %d bytes, the limit is %d", ErrFrameTooLarge, n, limit)
 	}
 	if uint32(len(b)-TCPHeaderLen) < n {
 		return Packet{}, false, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -120,6 +121,21 @@ func TestTCPDecoderErrors(t *testing.T) {
 		d.Feed(binary.LittleEndian.AppendUint32([]byte{0x50, 0x50, 0x82, 0x7d}, MaxTCPFrame+1))
 		if _, _, err := d.Next(); !errors.Is(err, ErrFrameTooLarge) {
 			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("frame over the decoder's own limit", func(t *testing.T) {
+		// A 1 MiB event frame is refused from its header, before any of
+		// its bytes are kept.
+		d := TCPDecoder{Max: 64 << 10}
+		d.Feed(binary.LittleEndian.AppendUint32([]byte{0x50, 0x50, 0x82, 0x7d}, 1<<20))
+		_, _, err := d.Next()
+		if !errors.Is(err, ErrFrameTooLarge) || !strings.Contains(err.Error(), "1048576 bytes, the limit is 65536") {
+			t.Fatalf("err = %v", err)
+		}
+		d = TCPDecoder{Max: 64 << 10}
+		d.Feed(AppendTCP(nil, Packet{Command: CmdData, Data: make([]byte, 64<<10-HeaderLen)}))
+		if _, ok, err := d.Next(); !ok || err != nil {
+			t.Fatalf("a frame of exactly the limit: %v, %v", ok, err)
 		}
 	})
 	t.Run("bad checksum consumes the frame only", func(t *testing.T) {

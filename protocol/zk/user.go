@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // User record sizes.
@@ -79,44 +78,64 @@ func AppendUserSet(dst []byte, users []User, size int) ([]byte, error) {
 	return dst, nil
 }
 
-// ParseUserSet decodes a user dataset, inferring the record size from its
-// length and content and cross-checking countHint (0 when unknown).
-func ParseUserSet(set []byte, countHint int) ([]User, int, error) {
-	recs, err := setBody(set)
-	if err != nil {
-		return nil, 0, err
-	}
-	if len(recs) == 0 {
-		return nil, 0, nil
-	}
-	var plausible []int
-	for _, size := range []int{UserSize72, UserSize28} {
-		if len(recs)%size == 0 && samplePlausible(recs, size, plausibleUser) {
-			plausible = append(plausible, size)
-		}
-	}
-	if len(plausible) == 0 {
-		return nil, 0, fmt.Errorf("%w: %d bytes of users fit no known record form", ErrRecordSize, len(recs))
-	}
-	size := plausible[0]
-	for _, s := range plausible {
-		if countHint > 0 && len(recs)/s == countHint {
-			size = s
-			break
-		}
-	}
-	users := make([]User, 0, len(recs)/size)
-	for i := 0; i < len(recs); i += size {
-		users = append(users, decodeUser(recs[i:i+size], size))
-	}
-	return users, size, nil
+// UserSet is a decoded user dataset.
+type UserSet struct {
+	Size     int    // UserSize28 or UserSize72; 0 for an empty set
+	Users    []User // the users, in the terminal's order
+	Skipped  int    // records left out: they cannot be users (unknown privilege bits, an unprintable PIN)
+	Trailing int    // bytes of a partial record at the end, left out
+	// MaxUID is the highest UID of any whole record, those left out
+	// included, so that a new user can take a UID no record holds.
+	MaxUID uint16
 }
 
-func plausibleUser(r []byte, size int) bool {
-	if size == UserSize72 {
-		return r[2]&^(PrivDisabled|PrivRoleMask) == 0 && plausiblePIN(r[48:72])
+// ParseUserSet decodes a user dataset. The record size is decided as for
+// attendance (see DecideAttendanceSize), from the records' content and
+// count, the user count the terminal reported (0 when unknown); records
+// that cannot be users are left out and counted, as is a partial record at
+// the end. Names and passwords are cleaned as Text does.
+func ParseUserSet(set []byte, count int) (UserSet, error) {
+	recs, err := setBody(set)
+	if err != nil {
+		return UserSet{}, err
 	}
-	return r[2]&^(PrivDisabled|PrivRoleMask) == 0 && r[20] == 0
+	if len(recs) == 0 {
+		return UserSet{}, nil
+	}
+	size, err := decideForm(recs, count, []int{UserSize72, UserSize28}, checkUser, "users")
+	if err != nil {
+		return UserSet{}, err
+	}
+	us := UserSet{Size: size, Users: make([]User, 0, len(recs)/size), Trailing: len(recs) % size}
+	for i := 0; i+size <= len(recs); i += size {
+		us.MaxUID = max(us.MaxUID, binary.LittleEndian.Uint16(recs[i:]))
+		if checkUser(recs[i:i+size], size) != nil {
+			us.Skipped++
+			continue
+		}
+		us.Users = append(us.Users, decodeUser(recs[i:i+size], size))
+	}
+	return us, nil
+}
+
+// checkUser returns nil when r can be a user record of the given size.
+func checkUser(r []byte, size int) error {
+	if r[0] == 0 && r[1] == 0 {
+		return fmt.Errorf("%w: uid 0 (uids start at 1)", ErrImplausible)
+	}
+	if r[2]&^(PrivDisabled|PrivRoleMask) != 0 {
+		return fmt.Errorf("%w: privilege bits 0x%02x", ErrImplausible, r[2])
+	}
+	if size == UserSize72 {
+		if r[48] == 0 || !plausiblePIN(r[48:72]) {
+			return fmt.Errorf("%w: PIN % x is not printable ASCII", ErrImplausible, trimNUL(r[48:72]))
+		}
+		return nil
+	}
+	if r[20] != 0 {
+		return fmt.Errorf("%w: reserved byte 0x%02x", ErrImplausible, r[20])
+	}
+	return nil
 }
 
 func decodeUser(r []byte, size int) User {
@@ -145,7 +164,5 @@ func decodeUser(r []byte, size int) User {
 	return u
 }
 
-// text decodes a NUL-padded field as UTF-8, replacing invalid bytes.
-func text(b []byte) string {
-	return strings.TrimSpace(strings.ToValidUTF8(CString(b), "\uFFFD"))
-}
+// text decodes a NUL-padded field of a user record, as Text does.
+func text(b []byte) string { return Text(b, len(b)) }

@@ -7,10 +7,11 @@ import (
 
 func TestUsers72Golden(t *testing.T) {
 	p := tcpPacket(t, "tcp-users72")
-	users, size, err := ParseUserSet(p.Data, 7)
-	if err != nil || size != UserSize72 {
-		t.Fatalf("ParseUserSet = %d, %v", size, err)
+	us, err := ParseUserSet(p.Data, 7)
+	if err != nil || us.Size != UserSize72 || us.Skipped != 0 {
+		t.Fatalf("ParseUserSet = %+v, %v", us, err)
 	}
+	users := us.Users
 	pins := []string{"808", "821", "835", "831", "832", "86", "842"}
 	uids := []uint16{1, 2, 3, 4, 5, 6, 12}
 	if len(users) != len(pins) {
@@ -42,10 +43,11 @@ func TestUserRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, gotSize, err := ParseUserSet(set, 0)
-			if err != nil || gotSize != size {
-				t.Fatalf("ParseUserSet = %d, %v", gotSize, err)
+			us, err := ParseUserSet(set, 0)
+			if err != nil || us.Size != size {
+				t.Fatalf("ParseUserSet = %+v, %v", us, err)
 			}
+			got := us.Users
 			for i := range in {
 				if got[i] != in[i] {
 					t.Errorf("user %d = %+v\nwant %+v", i, got[i], in[i])
@@ -62,12 +64,45 @@ func TestUserErrors(t *testing.T) {
 	if _, err := AppendUser(nil, User{UserID: "1", Name: "a name far longer than twenty-four bytes"}, UserSize72); err == nil {
 		t.Error("long name accepted")
 	}
-	if _, _, err := ParseUserSet(append([]byte{72, 0, 0, 0}, make([]byte, 71)...), 0); !errors.Is(err, ErrTruncated) {
+	if _, err := ParseUserSet(append([]byte{72, 0, 0, 0}, make([]byte, 71)...), 0); !errors.Is(err, ErrTruncated) {
 		t.Errorf("short set: %v", err)
 	}
 	bad := append([]byte{72, 0, 0, 0}, make([]byte, 72)...)
 	bad[4+2] = 0xF0 // privilege bits that do not exist
-	if _, _, err := ParseUserSet(bad, 0); !errors.Is(err, ErrRecordSize) {
+	if _, err := ParseUserSet(bad, 0); !errors.Is(err, ErrRecordSize) {
 		t.Errorf("implausible user: %v", err)
+	}
+}
+
+// A user with a PIN of control characters, or a partial record at the
+// end, is left out and counted; the other users are read, with their
+// names cleaned of control characters.
+func TestParseUserSet_BadUsers(t *testing.T) {
+	var in []User
+	for i := 1; i <= 30; i++ {
+		in = append(in, User{UID: uint16(i), Name: "User " + itoa(i), UserID: itoa(1000 + i), Group: 1})
+	}
+	set, err := AppendUserSet(nil, in, UserSize72)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := set[4:]
+	copy(body[4*UserSize72+48:], "12\x1b\x07\x00")          // user 5: a PIN with ESC and BEL
+	copy(body[9*UserSize72+11:], "Eve\x1b[31m\x07\xff\x00") // user 10: a name with ESC, BEL and a stray byte
+	body = append(body, 1, 2, 3, 4, 5)                      // a partial record
+	us, err := ParseUserSet(withPrefix(body), 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if us.Size != UserSize72 || len(us.Users) != 29 || us.Skipped != 1 || us.Trailing != 5 {
+		t.Fatalf("size %d, %d users, %d skipped, %d trailing", us.Size, len(us.Users), us.Skipped, us.Trailing)
+	}
+	for _, u := range us.Users {
+		if u.UID == 5 {
+			t.Error("the user with a control-character PIN was kept")
+		}
+		if u.UID == 10 && u.Name != "Eve[31m" {
+			t.Errorf("name %q, want %q", u.Name, "Eve[31m")
+		}
 	}
 }

@@ -70,7 +70,8 @@ func TestDocExamples(t *testing.T) {
 		h := drivers.Health{ID: "gate-a", Kind: "zk", State: drivers.StateOffline, Since: ms("2026-11-27T07:40:00Z"),
 			LastError: "dial tcp 192.168.1.201:4370: i/o timeout", LastErrorAt: ms("2026-11-27T07:40:00Z"), LastContact: ms("2026-11-27T07:39:12Z"),
 			Info: drivers.Info{Serial: "CQUJ203160123", Platform: "ZEM760_TFT", Firmware: "Ver 6.60 Apr 28 2015", Transport: "tcp",
-				ClockOffset: 3 * time.Second, Records: 40210, RecordCap: 100000, Users: 187, UserCap: 10000}}
+				ClockOffset: 3 * time.Second, Records: 40210, RecordCap: 100000, Users: 187, UserCap: 10000,
+				RejectedRecords: 2, MalformedEvents: 17}}
 		ts, _ := terminalStatus(docOpts.Site, docOpts.Box, h, ms("2026-11-27T07:40:00Z"))
 		m := mustJSON(ts)
 		sameJSON(t, "terminal", m)

@@ -53,6 +53,10 @@ type TerminalStatus struct {
 	RecordCapacity     int       `json:"record_capacity"`
 	Users              int       `json:"users"`
 	UserCapacity       int       `json:"user_capacity"`
+	RejectedRecords    int       `json:"rejected_records"`    // records of its log that cannot be punches, set aside
+	MalformedEvents    int       `json:"malformed_events"`    // live events that could not be punches
+	DroppedEvents      int       `json:"dropped_events"`      // live events dropped unread
+	LogError           string    `json:"log_error,omitempty"` // why the box refuses to read its log
 	Time               time.Time `json:"time"`
 }
 
@@ -70,7 +74,9 @@ func terminalStatus(site, box string, h drivers.Health, now time.Time) (ts Termi
 		Serial: clampString(h.Info.Serial, maxText), Platform: clampString(h.Info.Platform, maxText), Firmware: clampString(h.Info.Firmware, maxText),
 		Transport: oneOf(h.Info.Transport, "", "tcp", "udp"), ClockOffsetSeconds: h.Info.ClockOffset.Seconds(),
 		Records: nonNegative(h.Info.Records), RecordCapacity: nonNegative(h.Info.RecordCap),
-		Users: nonNegative(h.Info.Users), UserCapacity: nonNegative(h.Info.UserCap), Time: jsonTime(now),
+		Users: nonNegative(h.Info.Users), UserCapacity: nonNegative(h.Info.UserCap),
+		RejectedRecords: nonNegative(h.Info.RejectedRecords), MalformedEvents: nonNegative(h.Info.MalformedEvents),
+		DroppedEvents: nonNegative(h.Info.DroppedEvents), LogError: clampString(h.Info.LogError, maxMessage), Time: jsonTime(now),
 	}
 	return ts, kind != ""
 }
