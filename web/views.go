@@ -98,6 +98,12 @@ type HealthView struct {
 	Records       int       `json:"records"`
 	UserCap       int       `json:"user_cap,omitempty"`
 	RecordCap     int       `json:"record_cap,omitempty"`
+	// What the driver could not use: live events that were no punches,
+	// events dropped unread (over a bound), and why it refuses to read the
+	// terminal's log (the terminal stays online for live punches).
+	MalformedEvents int    `json:"malformed_events,omitempty"`
+	DroppedEvents   int    `json:"dropped_events,omitempty"`
+	LogError        string `json:"log_error,omitempty"`
 }
 
 func healthView(h drivers.Health) HealthView {
@@ -105,6 +111,7 @@ func healthView(h drivers.Health) HealthView {
 		State: string(h.State), Since: h.Since, LastContact: h.LastContact, LastError: h.LastError, LastErrorAt: h.LastErrorAt,
 		Failures: h.Failures, RetryAt: h.RetryAt, Serial: h.Info.Serial, Platform: h.Info.Platform, Firmware: h.Info.Firmware,
 		Transport: h.Info.Transport, Users: h.Info.Users, Records: h.Info.Records, UserCap: h.Info.UserCap, RecordCap: h.Info.RecordCap,
+		MalformedEvents: h.Info.MalformedEvents, DroppedEvents: h.Info.DroppedEvents, LogError: h.Info.LogError,
 	}
 	if !h.Info.ClockRead.IsZero() {
 		ms := h.Info.ClockOffset.Milliseconds()

@@ -115,7 +115,7 @@ func (s *session) loop(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case cmd := <-s.t.cmds:
-			cmd.done <- cmd.fn(ctx, s)
+			s.run(ctx, cmd)
 			continue
 		case <-tick.C:
 			if err := s.poll(ctx, false); err != nil {
@@ -270,4 +270,23 @@ func (t *Terminal) contact() {
 	if t.deps.Report != nil {
 		t.deps.Report.Contact()
 	}
+}
+
+// run runs a command for its caller. Should the command crash the driver,
+// the caller gets the crash as its answer at once (instead of waiting for
+// its own deadline), and the panic goes on to the supervisor, which makes
+// it the terminal's error.
+func (s *session) run(ctx context.Context, cmd command) {
+	answered := false
+	defer func() {
+		if v := recover(); v != nil {
+			if !answered {
+				cmd.done <- &drivers.PanicError{Value: v}
+			}
+			panic(v)
+		}
+	}()
+	err := cmd.fn(ctx, s)
+	answered = true
+	cmd.done <- err
 }

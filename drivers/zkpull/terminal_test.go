@@ -454,3 +454,30 @@ func (d *deliverySink) Delivered(ctx context.Context, ids []string) (bool, error
 	}
 	return d.delivered.Load(), nil
 }
+
+// TestCommandCrash: a command that crashes the driver answers its caller
+// with the crash at once, and the crash goes on to whoever runs the
+// terminal (the supervisor), as the terminal's error.
+func TestCommandCrash(t *testing.T) {
+	sim := startSim(t, zksim.Config{Serial: "CRASH001"}, 3, 10)
+	term := newTerminal(t, sim, map[string]any{"poll_interval": "1h"}, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- drivers.Guard(func() error { return term.Run(ctx) }) }()
+	eventually.True(t, "online", term.online)
+
+	cctx, ccancel := context.WithTimeout(ctx, eventually.Hung)
+	defer ccancel()
+	err := term.do(cctx, func(ctx context.Context, s *session) error {
+		var users []string
+		return errors.New(users[s.userSize+1])
+	})
+	var pe *drivers.PanicError
+	if !errors.As(err, &pe) {
+		t.Fatalf("the caller got %v, want the crash", err)
+	}
+	if err := eventually.Recv(t, "Run ends", done); !errors.As(err, &pe) || !strings.Contains(err.Error(), "index out of range") {
+		t.Fatalf("Run ended with %v, want the crash", err)
+	}
+}

@@ -67,7 +67,8 @@ func TestPayloadsFromHostileInputs(t *testing.T) {
 			h := drivers.Health{ID: "gate-a" + s, Kind: "zk", State: drivers.State("haunted" + s), Since: far,
 				LastError: "read: " + s, LastErrorAt: time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), LastContact: time.Now(),
 				Info: drivers.Info{Serial: s, Platform: s, Firmware: s, DeviceName: s, Transport: "carrier pigeon" + s,
-					ClockOffset: math.MaxInt64, Records: -40, RecordCap: -1, Users: math.MinInt, UserCap: -7}}
+					ClockOffset: math.MaxInt64, Records: -40, RecordCap: -1, Users: math.MinInt, UserCap: -7,
+					RejectedRecords: -3, MalformedEvents: math.MinInt, DroppedEvents: -1, LogError: s}}
 
 			t.Run("terminal", func(t *testing.T) {
 				ts, ok := terminalStatus("acme", "box-01", h, time.Now())

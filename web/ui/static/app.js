@@ -242,7 +242,14 @@
       badge.className = "badge s-" + t.state;
     }
     var err = $('[data-field="error"]', row);
-    if (err) { err.textContent = t.last_error || ""; }
+    if (err) { err.textContent = t.last_error || t.log_error || ""; }
+    var garbage = $('[data-field="garbage"]', row);
+    if (garbage) {
+      var parts = [];
+      if (t.malformed_events) { parts.push(t.malformed_events + " malformed events"); }
+      if (t.dropped_events) { parts.push(t.dropped_events + " dropped"); }
+      garbage.textContent = parts.join(" · ");
+    }
     var contact = $('[data-field="contact"]', row);
     if (contact) {
       if (t.last_contact) { contact.setAttribute("datetime", t.last_contact); } else { contact.removeAttribute("datetime"); }
