@@ -146,12 +146,15 @@ func Count(n int) string {
 	return s
 }
 
-// Span names a duration for a person: "minute", "2 minutes", "45 s".
+// Span names a duration for a person: "second", "45 s", "minute", "2 minutes".
 func Span(d time.Duration) string {
 	switch m := d.Round(time.Minute) / time.Minute; {
 	case d < 90*time.Second:
 		if d >= 50*time.Second {
 			return "minute"
+		}
+		if d < 1500*time.Millisecond {
+			return "second"
 		}
 		return strconv.Itoa(int(d.Round(time.Second)/time.Second)) + " s"
 	case m < 120:

@@ -140,7 +140,7 @@ func TestFormat(t *testing.T) {
 	for _, tc := range []struct {
 		d    time.Duration
 		want string
-	}{{45 * time.Second, "45 s"}, {time.Minute, "minute"}, {5 * time.Minute, "5 minutes"}, {3 * time.Hour, "3 hours"}} {
+	}{{0, "second"}, {300 * time.Millisecond, "second"}, {2 * time.Second, "2 s"}, {45 * time.Second, "45 s"}, {time.Minute, "minute"}, {5 * time.Minute, "5 minutes"}, {3 * time.Hour, "3 hours"}} {
 		if got := Span(tc.d); got != tc.want {
 			t.Errorf("Span(%s) = %q, want %q", tc.d, got, tc.want)
 		}
