@@ -2,6 +2,7 @@ package zkpull
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -90,10 +91,14 @@ func TestHostile_BadRecords(t *testing.T) {
 			if n := logged.count(slog.LevelWarn, ""); n > 2 {
 				t.Errorf("%d lines at Warn or above", n)
 			}
-			cur, _ := state.LoadCursor(context.Background(), "gate-a")
-			if cur.Records != good+bad+21 || cur.Rejected != bad+1 {
-				t.Errorf("cursor %+v", cur)
-			}
+			// The cursor is saved after the punches are put: wait for it.
+			eventually.OK(t, func() string {
+				cur, _ := state.LoadCursor(context.Background(), "gate-a")
+				if cur.Records != good+bad+21 || cur.Rejected != bad+1 {
+					return fmt.Sprintf("cursor %+v, want %d records, %d set aside", cur, good+bad+21, bad+1)
+				}
+				return ""
+			})
 		})
 	}
 	t.Run("a sink that keeps nothing set aside", func(t *testing.T) {

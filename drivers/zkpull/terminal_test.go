@@ -106,10 +106,9 @@ func TestLivePunches(t *testing.T) {
 			if live != 20 {
 				t.Errorf("%d punches came live, want 20", live)
 			}
-			// The cursor follows live punches, so a poll finds nothing to read.
-			if got := r.term.cursorRecords(); got != 120 {
-				t.Errorf("cursor at %d records, want 120", got)
-			}
+			// The cursor follows live punches, so a poll finds nothing to
+			// read. It moves after the ack the simulator saw: wait for it.
+			eventually.True(t, "the cursor at 120 records", func() bool { return r.term.cursorRecords() == 120 })
 		})
 	}
 }
@@ -265,7 +264,9 @@ func TestResentEventsStoredOnce(t *testing.T) {
 		t.Errorf("%d puts for 5 punches: no re-sent copy reached the driver", n)
 	}
 	sameLog(t, r.sink, sim, "RSND0001")
-	// A re-sent copy is no new record of the terminal's log.
+	// A re-sent copy is no new record of the terminal's log. The cursor
+	// moves after the ack: wait for 5, then make sure it went no further.
+	eventually.True(t, "the cursor at 5 records", func() bool { return r.term.cursorRecords() >= 5 })
 	if got := r.term.cursorRecords(); got != 5 {
 		t.Errorf("cursor at %d records, want 5", got)
 	}
