@@ -53,6 +53,14 @@ func init() {
 	})
 }
 
+// A kind whose factory crashes, for TestNewRecoversPanic.
+func init() {
+	drivers.Register("panics-test", func(cfg punchbox.Terminal, deps drivers.Deps) (drivers.Terminal, error) {
+		var ids []string
+		return nil, errors.New(ids[len(cfg.ID)])
+	})
+}
+
 func setFake(id string, run func(ctx context.Context, report drivers.Reporter) error) {
 	fakeMu.Lock()
 	fakeRuns[id] = run
@@ -284,10 +292,6 @@ func TestSupervisorRecoversPanic(t *testing.T) {
 
 // TestNewRecoversPanic: a factory that panics is an error of that terminal.
 func TestNewRecoversPanic(t *testing.T) {
-	drivers.Register("panics-test", func(cfg punchbox.Terminal, deps drivers.Deps) (drivers.Terminal, error) {
-		var ids []string
-		return nil, errors.New(ids[len(cfg.ID)])
-	})
 	_, err := drivers.New(punchbox.Terminal{ID: "p", Kind: "panics-test"}, drivers.Deps{})
 	var pe *drivers.PanicError
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "terminal p: crashed: runtime error: index out of range [1] with length 0") {
